@@ -1,0 +1,280 @@
+/**
+ * AgentClient: the host end of kbook's command channel into a guest. It speaks to the guest
+ * agent (assets/guest/agent.c, installed as /sbin/kbook-agent) over any Duplex stream: in a VM
+ * a unix socket to the virtio-serial port named org.kbook.agent, in tests the agent's stdio.
+ *
+ * ## Wire protocol, version 1
+ *
+ * Both directions carry frames: a 16-byte header, then `length` payload bytes. Integers are
+ * little-endian (both ends are x86-64; encoded explicitly all the same).
+ *
+ *     offset  size  field
+ *     0       4     magic 6b 62 41 f1
+ *     4       1     type (below)
+ *     5       1     flags, 0
+ *     6       2     check: Fletcher-16 over header bytes 0-5 and 8-15
+ *     8       4     id: the command id, a ping nonce, or 0
+ *     12      4     payload length, at most 1 MiB
+ *
+ * A string in a payload is a u32 byte length then UTF-8 bytes (no NUL: they become C strings).
+ *
+ * Host → agent:
+ *   - PING 0x01 (id = nonce, no payload): the agent answers HELLO with the same id.
+ *   - EXEC 0x02 (id = a new command id): u32 flags (0), u32 argc, u32 envc, string cwd ("" =
+ *     the agent's, /), argc strings, envc "KEY=VALUE" strings. The environment is the agent's
+ *     with these overriding it, plus PATH and HOME when missing. argv[0] without a slash is
+ *     searched in that PATH. The child runs in its own session (setsid), so its pid is also the
+ *     id of a process group holding everything it starts.
+ *   - STDIN 0x03: bytes for the command's stdin. STDIN_EOF 0x04: close stdin once they are
+ *     written. Every command gets a pipe as stdin; the host always ends it with STDIN_EOF.
+ *   - SIGNAL 0x05: u32 Linux signal number, sent to the command's process group.
+ *   STDIN, STDIN_EOF and SIGNAL for an id that already exited are ignored (they race).
+ *
+ * Agent → host:
+ *   - HELLO 0x81: u32 protocol version, string agent version, string kernel release
+ *     (`uname -r`). Sent unsolicited (id 0) when the agent starts or a host connects, and in
+ *     answer to each PING.
+ *   - STDOUT 0x82, STDERR 0x83: output bytes, at most 64 KiB a frame, in order per stream.
+ *   - EXIT 0x84: u8 kind (0 exited, 1 killed by a signal, 2 could not start), i32 exit code |
+ *     signal number | errno, string message (why it could not start). Sent once the command's
+ *     process has exited and its pipes are drained, after all of its output. Background
+ *     processes that outlive it are not waited for.
+ *   - STDIN_ACK 0x85: u32 count of stdin bytes written to the command (or dropped, if it
+ *     closed its stdin).
+ *   - ERROR 0x86: UTF-8 message. With a command's id: that EXEC was refused (malformed, id in
+ *     use, too many commands) and no EXIT follows. With id 0: a bad frame or unknown type.
+ *
+ * Handshake. Bytes sent before the guest opens its port can be lost, and stale bytes from an
+ * earlier session can arrive first. So the host sends PING every 100 ms until a HELLO arrives,
+ * and both ends resynchronise: a reader that meets a bad magic, a bad check or a too-large
+ * length skips ahead to the next valid header and reports the loss once (the agent with an
+ * ERROR frame, this client through `onProtocolError`). Payloads carry no checksum:
+ * virtio-serial loses bytes only while a side is not connected, it does not corrupt them. A bad
+ * frame never stops the agent.
+ *
+ * Flow control. The agent reads command output only while less than 1 MiB waits to be written
+ * to the port, so a slow host makes commands block in write() rather than lose output or grow
+ * the agent without bound. The host keeps at most 1 MiB of unacknowledged stdin per command
+ * (STDIN_ACK returns credit), so a command that reads slowly cannot fill the agent's memory and
+ * cannot stall other commands on the shared port.
+ *
+ * Lifetime. When the host disconnects, the agent SIGKILLs its commands' process groups, drops
+ * what it buffered and waits for the next host. With --stdio, EOF on stdin ends the agent.
+ */
+import type { Duplex } from "node:stream";
+import type { GuestExecOptions, GuestExecResult } from "../vm/guest.js";
+import { UsageError } from "../errors/index.js";
+import { AgentError, describeCommand } from "./errors.js";
+import { copyIntoGuest, copyOutOfGuest } from "./copy.js";
+import { CommandRun, type CommandChannel } from "./run.js";
+import { FrameDecoder, FrameType, PROTOCOL_VERSION, decodeHello, encodeFrame, type Frame } from "./protocol.js";
+
+export interface AgentClientOptions {
+  /**
+   * Why the guest cannot answer right now (e.g. "the guest is stopped in gdb"), or null. Asked
+   * when a call times out: the error then names the reason instead of waiting longer.
+   */
+  describeStall?: () => string | null;
+  /** Bad frames and agent-side error reports; the channel keeps going after them. */
+  onProtocolError?: (message: string) => void;
+}
+
+export interface AgentHello {
+  /** The agent's version, with the hash of the source it was built from. */
+  version: string;
+  /** `uname -r` in the guest. */
+  kernelRelease: string;
+}
+
+interface HelloWaiter {
+  accepts(id: number): boolean;
+  resolve(hello: AgentHello): void;
+  reject(error: Error): void;
+}
+
+const PING_INTERVAL_MS = 100;
+
+export class AgentClient {
+  private readonly decoder: FrameDecoder;
+  private readonly runs = new Map<number, CommandRun>();
+  private readonly helloWaiters = new Set<HelloWaiter>();
+  private readonly writeWaiters: (() => void)[] = [];
+  private agentHello: AgentHello | undefined;
+  private failure: AgentError | undefined;
+  private nextId = 1;
+  private nextNonce = 1;
+  /** The most recent protocol errors (bad frames, agent error reports), newest last. */
+  readonly protocolErrors: string[] = [];
+
+  constructor(
+    private readonly stream: Duplex,
+    private readonly options: AgentClientOptions = {},
+  ) {
+    this.decoder = new FrameDecoder({ onFrame: (frame) => this.route(frame), onError: (m) => this.protocolError(m) });
+    stream.on("data", (chunk: Buffer) => this.decoder.push(chunk));
+    stream.on("drain", () => this.wakeWriters());
+    stream.on("end", () => this.channelClosed("the guest agent closed it"));
+    stream.on("close", () => this.channelClosed("the stream closed"));
+    stream.on("error", (error: Error) => this.channelClosed(`stream error: ${error.message}`));
+  }
+
+  /** The agent's HELLO, once it has answered. */
+  get hello(): AgentHello | undefined {
+    return this.agentHello;
+  }
+
+  /** Waits until the agent answers, pinging it until then (early bytes may be lost). */
+  waitReady(options: { timeoutMs?: number } = {}): Promise<AgentHello> {
+    if (this.agentHello && !this.failure) return Promise.resolve(this.agentHello);
+    return this.awaitHello(options.timeoutMs ?? 30_000, () => true, true);
+  }
+
+  /** One PING/HELLO round trip; resolves with its duration in ms. */
+  async ping(options: { timeoutMs?: number } = {}): Promise<number> {
+    const started = performance.now();
+    const nonce = this.nextNonce++;
+    await this.awaitHello(options.timeoutMs ?? 5000, (id) => id === nonce, false, nonce);
+    return performance.now() - started;
+  }
+
+  /** Runs argv directly, or a string as `/bin/sh -c script`. */
+  async exec(command: readonly string[] | string, options: GuestExecOptions = {}): Promise<GuestExecResult> {
+    const argv = typeof command === "string" ? ["/bin/sh", "-c", command] : [...command];
+    if (argv.length === 0) throw new UsageError("A guest command needs at least a program name.");
+    if (!this.agentHello) await this.waitReady();
+    if (this.failure) throw this.failure;
+    const id = this.allocateId();
+    const run = new CommandRun(this.channel, id, argv, options);
+    this.runs.set(id, run);
+    run.start();
+    return run.promise;
+  }
+
+  /** Copies a host file (path) or bytes to `guestPath` (atomically: temp file, then rename). */
+  copyIn(source: string | Uint8Array, guestPath: string, options: { mode?: number } = {}): Promise<void> {
+    return copyIntoGuest(this, source, guestPath, options);
+  }
+
+  /** Reads a guest file; with `hostPath` it is written there too. */
+  copyOut(guestPath: string, hostPath?: string): Promise<Uint8Array> {
+    return copyOutOfGuest(this, guestPath, hostPath);
+  }
+
+  /** Closes the channel; pending calls reject. The agent kills commands still running. */
+  close(): void {
+    this.channelClosed("closed by kbook");
+    this.stream.destroy();
+  }
+
+  private readonly channel: CommandChannel = {
+    send: (type, id, payload) => this.send(type, id, payload),
+    whenWritable: () => (this.failure ? Promise.resolve() : new Promise<void>((wake) => this.writeWaiters.push(wake))),
+    stallReason: () => this.options.describeStall?.() ?? null,
+    forget: (id) => void this.runs.delete(id),
+  };
+
+  private send(type: number, id: number, payload?: Uint8Array): boolean {
+    if (this.failure || this.stream.destroyed) return true;
+    return this.stream.write(encodeFrame(type, id, payload));
+  }
+
+  private wakeWriters(): void {
+    for (const wake of this.writeWaiters.splice(0)) wake();
+  }
+
+  private allocateId(): number {
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
+      if (!this.runs.has(id)) return id;
+    }
+  }
+
+  private awaitHello(timeoutMs: number, accepts: (id: number) => boolean, repeat: boolean, nonce?: number): Promise<AgentHello> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearInterval(pinger);
+        clearTimeout(timer);
+        this.helloWaiters.delete(waiter);
+      };
+      const waiter: HelloWaiter = {
+        accepts,
+        resolve: (hello) => (done(), resolve(hello)),
+        reject: (error) => (done(), reject(error)),
+      };
+      this.helloWaiters.add(waiter);
+      const ping = () => this.send(FrameType.Ping, nonce ?? this.nextNonce++);
+      const pinger = repeat ? setInterval(ping, PING_INTERVAL_MS) : undefined;
+      const timer = setTimeout(() => waiter.reject(this.notAnswering(timeoutMs)), timeoutMs);
+      ping();
+    });
+  }
+
+  private notAnswering(timeoutMs: number): AgentError {
+    const stall = this.options.describeStall?.() ?? null;
+    if (stall) {
+      return new AgentError(`The guest agent did not answer within ${timeoutMs} ms: ${stall}.`, {
+        hint: "Resume the guest (e.g. `continue` in gdb) and try again.",
+      });
+    }
+    return new AgentError(`The guest agent did not answer within ${timeoutMs} ms.`, {
+      hint: "The guest may still be booting, or /sbin/kbook-agent did not start: its console output says which.",
+    });
+  }
+
+  private route(frame: Frame): void {
+    try {
+      if (frame.type === FrameType.Hello) return this.handleHello(frame);
+      const run = this.runs.get(frame.id);
+      switch (frame.type) {
+        case FrameType.Error:
+          if (run) return run.handleFrame(frame);
+          return this.protocolError(`agent: ${Buffer.from(frame.payload).toString("utf8")}`);
+        case FrameType.Stdout:
+        case FrameType.Stderr:
+        case FrameType.Exit:
+        case FrameType.StdinAck:
+          // Frames for a command the host gave up on (timed out, unanswered) are dropped.
+          return run?.handleFrame(frame);
+        default:
+          return this.protocolError(`unknown frame type 0x${frame.type.toString(16)} from the agent`);
+      }
+    } catch (error) {
+      this.protocolError(`malformed frame of type 0x${frame.type.toString(16)}: ${(error as Error).message}`);
+    }
+  }
+
+  private handleHello(frame: Frame): void {
+    const hello = decodeHello(frame.payload);
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      this.failure = new AgentError(
+        `The guest agent speaks protocol version ${hello.protocolVersion}, this kbook speaks ${PROTOCOL_VERSION}.`,
+        { hint: "The image holds a kbook-agent from another kbook version: rebuild the image." },
+      );
+      for (const waiter of [...this.helloWaiters]) waiter.reject(this.failure);
+      return;
+    }
+    this.agentHello = { version: hello.version, kernelRelease: hello.kernelRelease };
+    for (const waiter of [...this.helloWaiters]) if (waiter.accepts(frame.id)) waiter.resolve(this.agentHello);
+  }
+
+  private protocolError(message: string): void {
+    this.protocolErrors.push(message);
+    if (this.protocolErrors.length > 50) this.protocolErrors.shift();
+    this.options.onProtocolError?.(message);
+  }
+
+  private channelClosed(reason: string): void {
+    if (this.failure) return;
+    const hint = "The VM may have stopped or crashed; its console output says why.";
+    this.failure = new AgentError(`The channel to the guest agent is closed (${reason}).`, { hint });
+    for (const waiter of [...this.helloWaiters]) waiter.reject(this.failure);
+    for (const run of [...this.runs.values()]) {
+      run.abandon(
+        new AgentError(`The channel to the guest agent closed while ${describeCommand(run.argv)} was running (${reason}).`, { hint }),
+      );
+    }
+    this.wakeWriters();
+  }
+}

@@ -1,0 +1,107 @@
+import type { Command, ParsedArgs } from "../command.js";
+import { stringOption } from "../command.js";
+import { buildImage, listImages, removeImage, resolveImageSpec, findImage, recipeKinds, type ImageSpec } from "../../images/index.js";
+import { terminalProgress } from "../progress.js";
+import { UsageError } from "../../errors/index.js";
+
+const recipeOptions = {
+  package: { type: "string", multiple: true, value: "NAME", description: "extra package to install (debian; repeatable)" },
+  mirror: { type: "string", value: "URL", description: "package mirror (default: the one in this machine's apt sources)" },
+  suite: { type: "string", value: "SUITE", description: "Debian suite (default: bookworm)" },
+  "disk-size": { type: "string", value: "SIZE", description: "root disk size, e.g. 2G" },
+  "kernel-package": { type: "string", value: "PKG", description: "Debian kernel package (busybox)" },
+} as const;
+
+/** The recipe spec from `kbook image build RECIPE --package … --mirror …`. */
+export function specFromArgs(args: ParsedArgs, kind: string | undefined): ImageSpec {
+  const spec: ImageSpec = { kind: kind ?? "debian" };
+  const packages = args.values.package;
+  if (Array.isArray(packages) && packages.length) spec.packages = packages;
+  for (const [flag, key] of [["mirror", "mirror"], ["suite", "suite"], ["disk-size", "diskSize"], ["kernel-package", "kernelPackage"]] as const) {
+    const v = stringOption(args, flag);
+    if (v !== undefined) spec[key] = v;
+  }
+  return spec;
+}
+
+function formatBytes(n: number): string {
+  return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
+}
+
+const build: Command = {
+  name: "build",
+  summary: "Build an image (or reuse the cached one) and print its directory",
+  usage: "kbook image build [RECIPE] [options]",
+  description: `Recipes: ${recipeKinds().map((r) => `${r.kind} (${r.summary})`).join("; ")}.`,
+  options: { ...recipeOptions, force: { type: "boolean", description: "rebuild even if cached" } },
+  async run(args) {
+    const image = await buildImage(specFromArgs(args, args.positionals[0]), { onProgress: terminalProgress("image"), force: Boolean(args.values.force) });
+    process.stdout.write(image.dir + "\n");
+    return 0;
+  },
+};
+
+const list: Command = {
+  name: "list",
+  summary: "List built images",
+  usage: "kbook image list [--json]",
+  options: { json: { type: "boolean", description: "print JSON" } },
+  async run(args) {
+    const images = await listImages();
+    if (args.values.json) {
+      process.stdout.write(JSON.stringify(images, null, 2) + "\n");
+      return 0;
+    }
+    if (!images.length) {
+      process.stdout.write("No images yet. Build one with 'kbook image build' (debian) or 'kbook image build busybox'.\n");
+      return 0;
+    }
+    for (const { dir, manifest } of images) {
+      const allocated = Object.values(manifest.files).reduce((s, f) => s + f.allocatedBytes, 0);
+      process.stdout.write(`${manifest.key}  kernel ${manifest.layout.kernelRelease}  ${formatBytes(allocated)}  built ${manifest.createdAt}  ${dir}\n`);
+    }
+    return 0;
+  },
+};
+
+async function imageFor(args: ParsedArgs) {
+  const name = args.positionals[0] ?? "debian";
+  const byKey = await findImage(name);
+  if (byKey) return byKey;
+  const { key } = await resolveImageSpec(specFromArgs(args, name));
+  const image = await findImage(key);
+  if (!image) throw new UsageError(`No built image for '${name}'.`, { hint: `Build it with 'kbook image build ${name}'.` });
+  return image;
+}
+
+const path: Command = {
+  name: "path",
+  summary: "Print the directory of a built image",
+  usage: "kbook image path [RECIPE|KEY] [options]",
+  options: { ...recipeOptions },
+  async run(args) {
+    process.stdout.write((await imageFor(args)).dir + "\n");
+    return 0;
+  },
+};
+
+const rm: Command = {
+  name: "rm",
+  summary: "Remove a built image from the cache",
+  usage: "kbook image rm [RECIPE|KEY] [options]",
+  options: { ...recipeOptions },
+  async run(args) {
+    const image = await imageFor(args);
+    await removeImage(image);
+    process.stdout.write(`removed ${image.manifest.key}\n`);
+    return 0;
+  },
+};
+
+export const imageCommand: Command = {
+  name: "image",
+  summary: "Build, list, locate and remove guest images",
+  usage: "kbook image build|list|path|rm [options]",
+  options: {},
+  subcommands: [build, list, path, rm],
+};

@@ -1,0 +1,152 @@
+/**
+ * The image build pipeline shared by every recipe: cache lookup, lock, build in a temporary
+ * directory, one boot of the new image to capture its kernel symbols (and prove it boots),
+ * manifest with sha256s, then an atomic rename into the cache. A build that fails or is
+ * interrupted leaves nothing a later boot could pick up.
+ */
+import { createHash } from "node:crypto";
+import { chmod, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { BuildContext, ImageLayout, RecipeKind } from "./recipe.js";
+import { recipeKey } from "./recipe.js";
+import { acquireLock, cacheRoot, cleanStaleBuilds, findImage, imagesDir, sha256File, type ImageManifest, type StoredImage } from "./store.js";
+import { ProgressReporter, type ProgressListener } from "../progress/index.js";
+import { KbookError, UsageError } from "../errors/index.js";
+import { assetPath } from "../assets.js";
+import { recipeKinds } from "./recipes.js";
+
+/** Bump when the build pipeline changes what it produces. */
+const PIPELINE_REVISION = "1";
+
+export interface ImageSpec {
+  /** Recipe kind: "debian" (default), "busybox", "alpine". */
+  kind?: string;
+  [option: string]: unknown;
+}
+
+export interface BuildOptions {
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+  /** Rebuild even when the cache has the image. */
+  force?: boolean;
+}
+
+/** Looks up a recipe kind, or throws a UsageError listing the known ones. */
+export function recipeKind(kind: string): RecipeKind<{ kind: string }> {
+  const found = recipeKinds().find((r) => r.kind === kind);
+  if (!found) {
+    throw new UsageError(`Unknown image recipe '${kind}'.`, { hint: `Known recipes: ${recipeKinds().map((r) => r.kind).join(", ")}.` });
+  }
+  return found;
+}
+
+let builderVersionCache: string | undefined;
+/** Hash of what, beyond the recipe, shapes an image: kbook's guest init, initrd init and agent. */
+export async function builderVersion(): Promise<string> {
+  if (builderVersionCache) return builderVersionCache;
+  const hash = createHash("sha256").update(PIPELINE_REVISION);
+  for (const file of ["init.sh", "initrd-init.sh", "agent.c"]) hash.update(await readFile(assetPath("guest", file)));
+  builderVersionCache = hash.digest("hex").slice(0, 12);
+  return builderVersionCache;
+}
+
+/** The normalised recipe and cache key for a spec, without building anything. */
+export async function resolveImageSpec(spec: ImageSpec | string = {}): Promise<{ recipe: { kind: string }; key: string }> {
+  const options = typeof spec === "string" ? { kind: spec } : spec;
+  const kind = recipeKind(options.kind ?? "debian");
+  const recipe = kind.normalize(options);
+  return { recipe, key: recipeKey(recipe, await builderVersion()) };
+}
+
+/** Builds an image, or returns the cached one. */
+export async function buildImage(spec: ImageSpec | string = {}, options: BuildOptions = {}): Promise<StoredImage & { cached: boolean }> {
+  const progress = new ProgressReporter(options.onProgress);
+  const { recipe, key } = await resolveImageSpec(spec);
+  if (!options.force) {
+    const hit = await findImage(key);
+    if (hit) {
+      progress.report("cached", `${key} is in the cache`, { done: true });
+      return { ...hit, cached: true };
+    }
+  }
+  const release = await acquireLock(key, (pid) => progress.report("waiting", `another build of ${key} is running (pid ${pid})`));
+  const workDir = join(imagesDir(), `.build-${key}-${process.pid}`);
+  try {
+    if (!options.force) {
+      const hit = await findImage(key);
+      if (hit) return { ...hit, cached: true };
+    }
+    await cleanStaleBuilds();
+    await rm(workDir, { recursive: true, force: true });
+    await mkdir(workDir, { recursive: true });
+    const ctx: BuildContext = { workDir, cacheDir: cacheRoot(), progress, signal: options.signal };
+    const layout = await recipeKind(recipe.kind).build(recipe, ctx);
+
+    progress.report("symbols", "booting the image once to read /proc/kallsyms");
+    const probe = await probeImage(workDir, layout, recipe.kind, options.signal);
+    await writeFile(join(workDir, "kallsyms"), probe.kallsyms);
+    Object.assign(layout.versions, probe.versions);
+
+    progress.report("manifest", "hashing image files");
+    const files: ImageManifest["files"] = {};
+    for (const name of (await readdir(workDir)).sort()) {
+      const path = join(workDir, name);
+      const st = await stat(path);
+      if (!st.isFile()) continue;
+      files[name] = { bytes: st.size, allocatedBytes: st.blocks * 512, sha256: await sha256File(path) };
+      // Base images are never written: QEMU boots them through a qcow2 overlay, and the
+      // read-only mode turns any mistake into an error instead of a corrupted cache.
+      await chmod(path, 0o444);
+    }
+    const manifest: ImageManifest = {
+      format: 1,
+      key,
+      recipe: recipe as ImageManifest["recipe"],
+      builderVersion: await builderVersion(),
+      createdAt: new Date().toISOString(),
+      buildSeconds: Math.round(progress.elapsed() / 100) / 10,
+      layout,
+      files,
+      kallsyms: "kallsyms",
+    };
+    await writeFile(join(workDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+    const finalDir = join(imagesDir(), key);
+    if (options.force) await rm(finalDir, { recursive: true, force: true });
+    await rename(workDir, finalDir);
+    progress.report("done", `${key} built`, { done: true });
+    return { dir: finalDir, manifest, cached: false };
+  } catch (error) {
+    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    if (error instanceof KbookError) throw error;
+    throw new KbookError(`Building the ${recipe.kind} image failed: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await release();
+  }
+}
+
+/** Boots a freshly built image and reads what only the running guest knows. */
+async function probeImage(dir: string, layout: ImageLayout, kind: string, signal?: AbortSignal): Promise<{ kallsyms: string; versions: Record<string, string> }> {
+  const { bootVm } = await import("../vm/index.js");
+  const vm = await bootVm({ image: { dir, layout, kind }, signal });
+  try {
+    const uname = (await vm.exec(["uname", "-r"])).stdout.trim();
+    if (uname !== layout.kernelRelease) {
+      throw new KbookError(`The built image runs kernel ${uname}, expected ${layout.kernelRelease}.`);
+    }
+    const kallsyms = Buffer.from(await vm.copyOut("/proc/kallsyms")).toString();
+    if (!/ T (_text|startup_64)$/m.test(kallsyms) || /^0{16} /m.test(kallsyms.split("\n", 1)[0]!)) {
+      throw new KbookError("The guest's /proc/kallsyms hides addresses (kptr_restrict) or has no text symbols.");
+    }
+    const versions: Record<string, string> = {};
+    for (const [name, argv] of [
+      ["perf", ["perf", "--version"]],
+      ["bpftrace", ["bpftrace", "--version"]],
+    ] as const) {
+      const r = await vm.exec([...argv], { reject: false, timeoutMs: 20_000 });
+      if (r.exitCode === 0) versions[name] = r.stdout.trim().replace(/^(perf version|bpftrace)\s*/, "");
+    }
+    return { kallsyms, versions };
+  } finally {
+    await vm.shutdown();
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The registry of image recipes. A new distribution is one RecipeKind added here.
+ */
+import type { RecipeKind } from "./recipe.js";
+import { debianRecipe } from "./debian.js";
+import { busyboxRecipe } from "./busybox.js";
+
+export function recipeKinds(): RecipeKind<{ kind: string }>[] {
+  return [debianRecipe, busyboxRecipe] as unknown as RecipeKind<{ kind: string }>[];
+}

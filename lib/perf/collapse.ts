@@ -1,0 +1,409 @@
+/**
+ * A streaming `perf script` → folded stacks collapser with the output of stackcollapse-perf.pl,
+ * byte for byte. Memory grows with the number of distinct frames and stacks, not with the input.
+ *
+ * Speed comes from doing as little per line as possible: input bytes are decoded once per chunk
+ * as latin1 (a memcpy), a call-chain line is looked up in a cache keyed by its text from the pc
+ * onwards (hashed on the pc digits, confirmed with a native `startsWith`), and a sample's stack
+ * is a sequence of small integers hashed into an open-addressing table. Names are only built for
+ * cache misses and, at the end, for each distinct stack.
+ */
+import { frameNames, parseStackLine, type FrameAnnotations } from "./stack-line.js";
+import { scanEventName, scanEventRecord } from "./event-line.js";
+import { FoldedStacks } from "./folded.js";
+
+export interface CollapseOptions {
+  /** Include the PID with the process name ("dd-1234"). */
+  pid?: boolean;
+  /** Include PID and TID with the process name ("dd-1234/1235"). */
+  tid?: boolean;
+  /** Annotate kernel frames with `_[k]`. */
+  kernel?: boolean;
+  /** Annotate JIT frames with `_[j]`. */
+  jit?: boolean;
+  /** Both annotations (`--kernel --jit`). */
+  all?: boolean;
+  /** Show the address of frames whose symbol is unknown. */
+  addrs?: boolean;
+  /** Only samples of this event; by default the first event seen (perf can record several). */
+  eventFilter?: string;
+  /**
+   * Count a final sample that has no blank line after it (a cut-off capture).
+   * stackcollapse-perf.pl drops it; so does the default here, to give identical output.
+   */
+  keepTruncated?: boolean;
+}
+
+export interface CollapseStats {
+  /** Lines read. */
+  lines: number;
+  /** Samples counted (after the event filter). */
+  samples: number;
+  /** Sample headers skipped by the event filter. */
+  filteredSamples: number;
+  /** The event the collapser kept ("cpu-clock"), once known. */
+  event?: string;
+  /** Every event name seen, with its number of samples. */
+  events: Map<string, number>;
+  /** Lines that are neither comments, sample headers, stack lines nor blank. */
+  unrecognizedLines: number;
+  /** The first such line and its 1-based number, for error messages. */
+  firstUnrecognized?: { line: number; text: string };
+  /** True when the input ended inside a sample (no blank line after its stack). */
+  truncatedFinalStack: boolean;
+  bytes: number;
+}
+
+const NOT_PARSED = -2;
+const NO_FRAME = -1;
+const INITIAL_TABLE_BITS = 14;
+
+function isBlank(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/** Feed chunks of `perf script` output with push(), then call end() for the folded stacks. */
+export class PerfScriptCollapser {
+  private readonly annotate: FrameAnnotations;
+  private readonly includePid: boolean;
+  private readonly includeTid: boolean;
+  private readonly keepTruncated: boolean;
+  private eventFilter: string;
+  private carry: Buffer | undefined;
+
+  // Call-chain line cache: line text (from the pc) → parsed line, and its names per java-ness.
+  private lineKeys: string[] = [];
+  private lineParsed: (ReturnType<typeof parseStackLine>)[] = [];
+  private lineGroup = new Int32Array(1024);
+  private lineGroupJava = new Int32Array(1024);
+  private lineTable = new Int32Array(1 << INITIAL_TABLE_BITS).fill(-1);
+  private lineHashes = new Int32Array(1024);
+
+  // Frame groups (the ";"-joined names of one line) and process names, interned.
+  private groupIds = new Map<string, number>();
+  private groups: string[] = [];
+  private pnameIds = new Map<string, number>();
+  private pnames: string[] = [];
+
+  // Distinct stacks: [pnameId, group ids leaf first] sequences in one pool.
+  private stackPool = new Int32Array(1 << 16);
+  private stackPoolUsed = 0;
+  private stackStart: number[] = [];
+  private stackLength: number[] = [];
+  private stackCount: number[] = [];
+  private stackTable = new Int32Array(1 << INITIAL_TABLE_BITS).fill(-1);
+  private stackHashes: number[] = [];
+
+  // The sample being read.
+  private pnameId = -1;
+  private pnameJava = false;
+  private period = 1;
+  private frames = new Int32Array(256);
+  private frameCount = 0;
+  private inSample = false;
+
+  readonly stats: CollapseStats = {
+    lines: 0,
+    samples: 0,
+    filteredSamples: 0,
+    events: new Map(),
+    unrecognizedLines: 0,
+    truncatedFinalStack: false,
+    bytes: 0,
+  };
+
+  constructor(options: CollapseOptions = {}) {
+    this.annotate = {
+      kernel: Boolean(options.kernel || options.all),
+      jit: Boolean(options.jit || options.all),
+      addrs: Boolean(options.addrs),
+    };
+    this.includePid = Boolean(options.pid);
+    this.includeTid = Boolean(options.tid);
+    this.keepTruncated = Boolean(options.keepTruncated);
+    this.eventFilter = options.eventFilter ?? "";
+  }
+
+  /** Adds a chunk of input. Lines may span chunks. */
+  push(chunk: Uint8Array): void {
+    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.stats.bytes += buf.length;
+    if (this.carry) {
+      buf = Buffer.concat([this.carry, buf]);
+      this.carry = undefined;
+    }
+    const last = buf.lastIndexOf(10);
+    if (last < 0) {
+      this.carry = Buffer.from(buf);
+      return;
+    }
+    if (last + 1 < buf.length) this.carry = Buffer.from(buf.subarray(last + 1));
+    this.processText(buf.latin1Slice(0, last + 1));
+  }
+
+  /** Finishes the input and returns the folded stacks. */
+  end(): FoldedStacks {
+    if (this.carry) {
+      // The last line had no newline: it still counts, as Perl reads it as a line.
+      this.processText(this.carry.latin1Slice(0, this.carry.length) + "\n");
+      this.carry = undefined;
+    }
+    if (this.inSample && this.pnameId >= 0) {
+      this.stats.truncatedFinalStack = true;
+      if (this.keepTruncated) this.finishSample();
+    }
+    return this.buildFolded();
+  }
+
+  /** Processes whole lines (`text` ends with "\n"). */
+  private processText(text: string): void {
+    const length = text.length;
+    let pos = 0;
+    let lines = this.stats.lines;
+    while (pos < length) {
+      const nl = text.indexOf("\n", pos);
+      const end = nl;
+      lines++;
+      const c0 = text.charCodeAt(pos);
+      if (c0 === 32 || c0 === 9) {
+        this.stackLine(text, pos, end, lines);
+      } else if (pos === end) {
+        this.blankLine();
+      } else if (c0 !== 35 /* # */) {
+        this.otherLine(text, pos, end, lines);
+      }
+      pos = nl + 1;
+    }
+    this.stats.lines = lines;
+  }
+
+  private blankLine(): void {
+    if (this.pnameId < 0) return; // a filtered sample, or stray blank lines
+    this.finishSample();
+    this.pnameId = -1;
+    this.frameCount = 0;
+    this.inSample = false;
+  }
+
+  /** A line that starts with a non-blank: a sample header, or a stack line without indent. */
+  private otherLine(text: string, pos: number, end: number, lineNumber: number): void {
+    const record = scanEventRecord(text, pos, end);
+    if (record) {
+      this.sampleHeader(text, pos, end, record.commEnd, record.pid, record.tid);
+      return;
+    }
+    this.stackLine(text, pos, end, lineNumber);
+  }
+
+  private sampleHeader(text: string, pos: number, end: number, commEnd: number, pidText: string, tidText: string | undefined): void {
+    let pid = pidText;
+    let tid = tidText;
+    // A lone number is the TID (perf script's default fields); Perl treats "0" as no TID too.
+    if (!tid || tid === "0") {
+      tid = pid;
+      pid = "?";
+    }
+    let period = "";
+    const event = scanEventName(text, pos, end);
+    if (event) {
+      period = event.period;
+      const name = text.slice(event.eventStart, event.eventEnd);
+      this.stats.events.set(name, (this.stats.events.get(name) ?? 0) + 1);
+      if (this.eventFilter === "") {
+        // Only the first event type by default: adding cycles to instructions means nothing.
+        this.eventFilter = name;
+        this.stats.event = name;
+      } else if (name !== this.eventFilter) {
+        this.stats.filteredSamples++;
+        return;
+      } else {
+        this.stats.event = name;
+      }
+    }
+    this.period = period === "" || period === "0" ? 1 : Number(period);
+    const comm = text.slice(pos, commEnd);
+    let pname = this.includeTid ? `${comm}-${pid}/${tid}` : this.includePid ? `${comm}-${pid}` : comm;
+    if (pname.includes(" ")) pname = pname.replaceAll(" ", "_");
+    let id = this.pnameIds.get(pname);
+    if (id === undefined) {
+      id = this.pnames.length;
+      this.pnames.push(pname);
+      this.pnameIds.set(pname, id);
+    }
+    this.pnameId = id;
+    this.pnameJava = pname.startsWith("java");
+    this.inSample = true;
+  }
+
+  /** A call-chain line: `text[pos, end)`, possibly indented. */
+  private stackLine(text: string, pos: number, end: number, lineNumber: number): void {
+    let p = pos;
+    while (p < end && isBlank(text.charCodeAt(p))) p++;
+    if (p === end) {
+      // Only blanks: Perl's stack regex needs a word character, so this is unrecognized.
+      this.unrecognized(text, pos, end, lineNumber);
+      return;
+    }
+    // Hash the pc digits (distinct for nearly every distinct line) and the line length.
+    let h = end - p;
+    let q = p;
+    for (; q < end; q++) {
+      const c = text.charCodeAt(q);
+      if (c === 32) break;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    h ^= text.charCodeAt(end - 1) << 8;
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+    h ^= h >>> 13;
+    const mask = this.lineTable.length - 1;
+    let slot = h & mask;
+    let entry: number;
+    for (;;) {
+      entry = this.lineTable[slot]!;
+      if (entry < 0) {
+        entry = this.addLine(text.slice(p, end), h, slot);
+        break;
+      }
+      if (this.lineHashes[entry] === h) {
+        const key = this.lineKeys[entry]!;
+        if (key.length === end - p && text.startsWith(key, p)) break;
+      }
+      slot = (slot + 1) & mask;
+    }
+    const parsed = this.lineParsed[entry];
+    if (!parsed) {
+      this.unrecognized(text, pos, end, lineNumber);
+      return;
+    }
+    if (this.pnameId < 0) return; // filtered sample
+    let group = this.pnameJava ? this.lineGroupJava[entry]! : this.lineGroup[entry]!;
+    if (group === NOT_PARSED) group = this.computeGroup(entry);
+    if (group === NO_FRAME) return;
+    if (this.frameCount === this.frames.length) {
+      const grown = new Int32Array(this.frames.length * 2);
+      grown.set(this.frames);
+      this.frames = grown;
+    }
+    this.frames[this.frameCount++] = group;
+  }
+
+  private addLine(key: string, hash: number, slot: number): number {
+    const entry = this.lineKeys.length;
+    this.lineKeys.push(key);
+    this.lineParsed.push(parseStackLine(key));
+    if (entry === this.lineGroup.length) {
+      this.lineGroup = growInt32(this.lineGroup, NOT_PARSED);
+      this.lineGroupJava = growInt32(this.lineGroupJava, NOT_PARSED);
+      this.lineHashes = growInt32(this.lineHashes, 0);
+    }
+    this.lineGroup[entry] = NOT_PARSED;
+    this.lineGroupJava[entry] = NOT_PARSED;
+    this.lineHashes[entry] = hash;
+    this.lineTable[slot] = entry;
+    if (this.lineKeys.length * 2 > this.lineTable.length) this.lineTable = rehash(this.lineTable, this.lineHashes, this.lineKeys.length);
+    return entry;
+  }
+
+  private computeGroup(entry: number): number {
+    const names = frameNames(this.lineParsed[entry]!, this.pnameJava, this.annotate);
+    let group = NO_FRAME;
+    if (names !== "") {
+      const known = this.groupIds.get(names);
+      if (known !== undefined) group = known;
+      else {
+        group = this.groups.length;
+        this.groups.push(names);
+        this.groupIds.set(names, group);
+      }
+    }
+    if (this.pnameJava) this.lineGroupJava[entry] = group;
+    else this.lineGroup[entry] = group;
+    return group;
+  }
+
+  private unrecognized(text: string, pos: number, end: number, lineNumber: number): void {
+    this.stats.unrecognizedLines++;
+    if (!this.stats.firstUnrecognized) {
+      this.stats.firstUnrecognized = { line: lineNumber, text: text.slice(pos, Math.min(end, pos + 200)) };
+    }
+  }
+
+  /** Adds the current sample's stack to the table. */
+  private finishSample(): void {
+    this.stats.samples++;
+    const frames = this.frames;
+    const n = this.frameCount;
+    let h = Math.imul(this.pnameId + 1, 0x9e3779b1) ^ n;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ frames[i]!, 0x01000193);
+    h ^= h >>> 16;
+    const mask = this.stackTable.length - 1;
+    let slot = h & mask;
+    const pool = this.stackPool;
+    for (;;) {
+      const id = this.stackTable[slot]!;
+      if (id < 0) break;
+      if (this.stackHashes[id] === h && this.stackLength[id] === n + 1) {
+        const start = this.stackStart[id]!;
+        if (pool[start] === this.pnameId) {
+          let i = 0;
+          while (i < n && pool[start + 1 + i] === frames[i]) i++;
+          if (i === n) {
+            this.stackCount[id]! += this.period;
+            return;
+          }
+        }
+      }
+      slot = (slot + 1) & mask;
+    }
+    const id = this.stackStart.length;
+    if (this.stackPoolUsed + n + 1 > this.stackPool.length) {
+      const grown = new Int32Array(Math.max(this.stackPool.length * 2, this.stackPoolUsed + n + 1));
+      grown.set(this.stackPool.subarray(0, this.stackPoolUsed));
+      this.stackPool = grown;
+    }
+    this.stackPool[this.stackPoolUsed] = this.pnameId;
+    this.stackPool.set(frames.subarray(0, n), this.stackPoolUsed + 1);
+    this.stackStart.push(this.stackPoolUsed);
+    this.stackLength.push(n + 1);
+    this.stackCount.push(this.period);
+    this.stackHashes.push(h);
+    this.stackPoolUsed += n + 1;
+    this.stackTable[slot] = id;
+    if (this.stackStart.length * 2 > this.stackTable.length) {
+      this.stackTable = rehash(this.stackTable, this.stackHashes, this.stackStart.length);
+    }
+  }
+
+  private buildFolded(): FoldedStacks {
+    const folded = new FoldedStacks();
+    const parts: string[] = [];
+    for (let id = 0; id < this.stackStart.length; id++) {
+      const start = this.stackStart[id]!;
+      const length = this.stackLength[id]!;
+      parts.length = 0;
+      parts.push(this.pnames[this.stackPool[start]!]!);
+      for (let i = start + length - 1; i > start; i--) parts.push(this.groups[this.stackPool[i]!]!);
+      // Different line sequences can fold to the same text (e.g. "a->b" inlined vs two
+      // frames), so stacks are merged again by their text.
+      folded.add(parts.join(";"), this.stackCount[id]!);
+    }
+    return folded;
+  }
+}
+
+function growInt32(array: Int32Array, fill: number): Int32Array {
+  const grown = new Int32Array(array.length * 2).fill(fill);
+  grown.set(array);
+  return grown;
+}
+
+function rehash(table: Int32Array, hashes: ArrayLike<number>, count: number): Int32Array {
+  const next = new Int32Array(table.length * 2).fill(-1);
+  const mask = next.length - 1;
+  for (let id = 0; id < count; id++) {
+    let slot = hashes[id]! & mask;
+    while (next[slot]! >= 0) slot = (slot + 1) & mask;
+    next[slot] = id;
+  }
+  return next;
+}

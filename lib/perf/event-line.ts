@@ -1,0 +1,91 @@
+/**
+ * The first line of a `perf script` sample ("dd 29776 [001] 666709.771979:   10101010
+ * cpu-clock: "), scanned by hand with the semantics of stackcollapse-perf.pl's regular
+ * expressions:
+ *
+ *   record:  ^(\S.+?)\s+(\d+)\/*(\d+)*\s+      comm, then pid[/tid] (a lone number is the tid)
+ *   event:   :\s*(\d+)*\s+(\S+):\s*$          optional period, then the event name
+ *
+ * Scanning instead of matching keeps the collapser fast (one sample header per stack); the
+ * equivalence with the regular expressions is checked by a property test.
+ */
+
+function isBlank(c: number): boolean {
+  // Perl's \s on bytes: \t \n \v \f \r and space.
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+export interface EventRecord {
+  /** [start, end) of the comm (process name, may hold spaces). */
+  commEnd: number;
+  pid: string;
+  tid: string | undefined;
+}
+
+/**
+ * Matches the record regex against `text[start, end)`. Returns null when the line is not a
+ * sample header. The comm is the shortest prefix (of at least two characters) followed by
+ * blanks, digits, optional "/digits" and a blank.
+ */
+export function scanEventRecord(text: string, start: number, end: number): EventRecord | null {
+  if (end - start < 2 || isBlank(text.charCodeAt(start))) return null;
+  let i = start + 2;
+  while (i < end) {
+    if (!isBlank(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < end && isBlank(text.charCodeAt(j))) j++;
+    // Every comm end inside this run of blanks leads to the same digits, so a failure here
+    // fails them all: continue after the run.
+    if (j < end && isDigit(text.charCodeAt(j))) {
+      let k = j + 1;
+      while (k < end && isDigit(text.charCodeAt(k))) k++;
+      let l = k;
+      while (l < end && text.charCodeAt(l) === 47 /* / */) l++;
+      let m = l;
+      while (m < end && isDigit(text.charCodeAt(m))) m++;
+      if (m < end && isBlank(text.charCodeAt(m))) {
+        return { commEnd: i, pid: text.slice(j, k), tid: m > l ? text.slice(l, m) : undefined };
+      }
+    }
+    i = j;
+  }
+  return null;
+}
+
+export interface EventName {
+  /** [eventStart, eventEnd) of the event name ("cpu-clock", "sched:sched_switch"). */
+  eventStart: number;
+  eventEnd: number;
+  /** The period digits before the event name, or "" when there are none. */
+  period: string;
+}
+
+/** Matches the event regex against `text[start, end)`, scanning back from the end. */
+export function scanEventName(text: string, start: number, end: number): EventName | null {
+  let e = end;
+  while (e > start && isBlank(text.charCodeAt(e - 1))) e--;
+  if (e <= start || text.charCodeAt(e - 1) !== 58 /* : */) return null;
+  const eventEnd = e - 1;
+  let t = eventEnd;
+  while (t > start && !isBlank(text.charCodeAt(t - 1))) t--;
+  if (t === eventEnd || t === start) return null;
+  // Before the event name: blanks, then optional period digits, then optional blanks, then ":".
+  let w = t;
+  while (w > start && isBlank(text.charCodeAt(w - 1))) w--;
+  let d = w;
+  while (d > start && isDigit(text.charCodeAt(d - 1))) d--;
+  let s = d;
+  if (d < w) while (s > start && isBlank(text.charCodeAt(s - 1))) s--;
+  if (s > start && text.charCodeAt(s - 1) === 58) {
+    return { eventStart: t, eventEnd, period: text.slice(d, w) };
+  }
+  // Without digits the blanks before the name were already taken: a lone ":" must end them.
+  return null;
+}

@@ -1,0 +1,74 @@
+/**
+ * Folded stacks ("proc;root;child;leaf COUNT", one stack a line), the format between the
+ * collapsers and flame graph renderers.
+ *
+ * Stacks are kept as byte strings (latin1: one char per input byte) so that the text written out
+ * is byte-identical to the input's symbol bytes and sorts as Perl's `sort` does (by byte). Use
+ * `toString()` for Unicode text (symbols are UTF-8 on Linux).
+ */
+
+export class FoldedStacks {
+  private readonly counts = new Map<string, number>();
+
+  /** Adds `count` to a stack given as a latin1 byte string. */
+  add(stack: string, count: number): void {
+    this.counts.set(stack, (this.counts.get(stack) ?? 0) + count);
+  }
+
+  /** Number of distinct stacks. */
+  get size(): number {
+    return this.counts.size;
+  }
+
+  /** Sum of all counts. */
+  total(): number {
+    let sum = 0;
+    for (const count of this.counts.values()) sum += count;
+    return sum;
+  }
+
+  /** [stack, count] pairs sorted by stack bytes, as stackcollapse-perf.pl prints them. */
+  sorted(): [string, number][] {
+    const keys = [...this.counts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return keys.map((k) => [k, this.counts.get(k)!]);
+  }
+
+  /** The folded text as bytes, exactly as stackcollapse-perf.pl writes it. */
+  toBuffer(): Buffer {
+    const lines: string[] = [];
+    for (const [stack, count] of this.sorted()) lines.push(`${stack} ${formatCount(count)}\n`);
+    return Buffer.from(lines.join(""), "latin1");
+  }
+
+  /** The folded text, decoded as UTF-8. */
+  toString(): string {
+    return this.toBuffer().toString("utf8");
+  }
+
+  /** Stacks decoded as UTF-8, frames split, in byte order. */
+  *stacks(): Generator<{ frames: string[]; count: number }> {
+    for (const [stack, count] of this.sorted()) {
+      const text = /[\x80-\xff]/.test(stack) ? Buffer.from(stack, "latin1").toString("utf8") : stack;
+      yield { frames: text.split(";"), count };
+    }
+  }
+}
+
+/**
+ * A count as Perl prints a number: integers in full, other values with 15 significant digits
+ * ("%.15g").
+ */
+export function formatCount(n: number): string {
+  // Perl adds integer counts as 64-bit integers and prints them in full.
+  if (Number.isInteger(n) && Math.abs(n) < 2 ** 63) return Math.abs(n) <= Number.MAX_SAFE_INTEGER ? String(n) : BigInt(n).toString();
+  if (!Number.isFinite(n)) return n > 0 ? "Inf" : n < 0 ? "-Inf" : "NaN";
+  const text = n.toPrecision(15);
+  if (text.includes("e")) {
+    const [mantissa, exponent] = text.split("e") as [string, string];
+    const m = mantissa.includes(".") ? mantissa.replace(/\.?0+$/, "") : mantissa;
+    const sign = exponent.startsWith("-") ? "-" : "+";
+    const digits = exponent.replace(/^[+-]/, "").padStart(2, "0");
+    return `${m}e${sign}${digits}`;
+  }
+  return text.includes(".") ? text.replace(/\.?0+$/, "") : text;
+}

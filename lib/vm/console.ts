@@ -1,0 +1,65 @@
+/**
+ * Reading the guest's serial console: keep the last lines for error reports, and recognise a
+ * kernel panic the moment it is printed rather than after a boot timeout.
+ */
+export interface PanicReport {
+  /** The panic line's reason, e.g. "sysrq triggered crash". */
+  reason: string;
+  /** The console lines around the panic. */
+  text: string;
+}
+
+const PANIC = /Kernel panic - not syncing: ?(.*)$/;
+
+export class ConsoleMonitor {
+  private readonly lines: string[] = [];
+  private partial = "";
+  private panicReason: string | undefined;
+  private panicLine = -1;
+  private readonly listeners: ((panic: PanicReport) => void)[] = [];
+
+  constructor(private readonly keep = 400) {}
+
+  /** Feeds console bytes as they arrive. */
+  feed(chunk: string | Uint8Array): void {
+    const text = this.partial + (typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+    const parts = text.split(/\r?\n/);
+    this.partial = parts.pop() ?? "";
+    for (const raw of parts) this.push(raw.replace(/\r/g, ""));
+    // A panic line may sit without its newline while the guest dies: check the partial too.
+    if (this.panicReason === undefined && PANIC.test(this.partial)) this.push(this.partial), (this.partial = "");
+  }
+
+  private push(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > this.keep) {
+      this.lines.shift();
+      this.panicLine--;
+    }
+    const m = PANIC.exec(line);
+    if (m && this.panicReason === undefined) {
+      this.panicReason = m[1]!.trim();
+      this.panicLine = this.lines.length - 1;
+      const report = this.panic!;
+      for (const l of this.listeners) l(report);
+    }
+  }
+
+  /** Registers a callback for the first panic. */
+  onPanic(listener: (panic: PanicReport) => void): void {
+    this.listeners.push(listener);
+    if (this.panic) listener(this.panic);
+  }
+
+  get panic(): PanicReport | undefined {
+    if (this.panicReason === undefined) return undefined;
+    const from = Math.max(0, this.panicLine - 30);
+    return { reason: this.panicReason, text: this.lines.slice(from, this.panicLine + 10).join("\n") };
+  }
+
+  /** The last `n` console lines (including an unterminated one). */
+  lastLines(n = 40): string {
+    const all = this.partial ? [...this.lines, this.partial] : this.lines;
+    return all.slice(-n).join("\n");
+  }
+}

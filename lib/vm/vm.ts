@@ -1,0 +1,201 @@
+/**
+ * A running guest: the command channel (through the agent), facts about the guest, and a
+ * shutdown that always ends with QEMU gone and its run directory removed.
+ */
+import type { ResultPromise } from "execa";
+import type { AgentClient } from "../agent/index.js";
+import type { Guest, GuestExecOptions, GuestExecResult, GuestInfo } from "./guest.js";
+import type { BootPlan } from "./boot.js";
+import { formatCommandLine } from "./argv.js";
+import { ConsoleMonitor } from "./console.js";
+import { QmpClient } from "./qmp.js";
+import { KbookError } from "../errors/index.js";
+import { formatDuration } from "../progress/index.js";
+
+interface VmParts {
+  boot: BootPlan;
+  child: ResultPromise;
+  exitPromise: Promise<{ code: number | null; signal: string | null }>;
+  consoleMonitor: ConsoleMonitor;
+  started: number;
+  cleanup: () => Promise<void>;
+  stderr: () => string;
+  exited: () => { code: number | null; signal: string | null } | undefined;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export class Vm implements Guest {
+  /** Milliseconds from spawning QEMU to the agent's first answer. */
+  bootMs = 0;
+  /** Set while a debugger holds the guest's CPUs; guest calls then fail with this reason. */
+  stoppedReason: string | null = null;
+  private agent?: AgentClient;
+  private ready?: Promise<void>;
+  private guestInfo?: GuestInfo;
+  private shuttingDown?: Promise<void>;
+
+  constructor(private readonly parts: VmParts) {}
+
+  /** @internal */
+  attachAgent(agent: AgentClient): void {
+    this.agent = agent;
+  }
+
+  /** Resolves when the agent has said hello (immediately after a normal boot). */
+  whenReady(timeoutMs = 120_000): Promise<void> {
+    this.ready ??= (async () => {
+      const hello = await this.agent!.waitReady({ timeoutMs });
+      const { boot } = this.parts;
+      this.guestInfo = {
+        kernelRelease: hello.kernelRelease,
+        recipe: boot.image.kind,
+        imageDir: boot.image.dir,
+        kallsymsPath: boot.image.kallsyms,
+        kernelPath: boot.plan.kernel,
+        nokaslr: /(^| )nokaslr( |$)/.test(boot.plan.append),
+      };
+    })();
+    return this.ready;
+  }
+
+  get info(): GuestInfo {
+    if (!this.guestInfo) throw new KbookError("The guest is not up yet.", { hint: "Await vm.whenReady() (a paused VM runs once gdb continues it)." });
+    return this.guestInfo;
+  }
+
+  /** The exact QEMU argv. */
+  get qemuArgv(): readonly string[] {
+    return this.parts.boot.argv;
+  }
+
+  /** The QEMU command line as a shell would show it. */
+  get commandLine(): string {
+    return formatCommandLine(this.parts.boot.argv);
+  }
+
+  /** The kernel command line the guest booted with. */
+  get kernelCommandLine(): string {
+    return this.parts.boot.plan.append;
+  }
+
+  get accel(): { accel: string; reason: string } {
+    return { accel: this.parts.boot.plan.accel, reason: this.parts.boot.accelReason };
+  }
+
+  /** The gdbstub's TCP port on 127.0.0.1, when booted with gdb. */
+  get gdbPort(): number | undefined {
+    return this.parts.boot.plan.gdbPort;
+  }
+
+  get pid(): number | undefined {
+    return this.parts.child.pid;
+  }
+
+  get running(): boolean {
+    return !this.parts.exited();
+  }
+
+  /** The last console lines (boot messages, panics). */
+  consoleTail(lines = 40): string {
+    return this.parts.consoleMonitor.lastLines(lines);
+  }
+
+  private channel(): AgentClient {
+    const exit = this.parts.exited();
+    if (exit || !this.agent) {
+      const panic = this.parts.consoleMonitor.panic;
+      throw new KbookError(panic ? `The guest kernel panicked: ${panic.reason}` : "The VM is not running.", {
+        detail: panic?.text,
+        hint: "Boot a new VM with bootVm().",
+      });
+    }
+    return this.agent;
+  }
+
+  /** Rewrites a channel failure caused by a panic into an error that says so. */
+  private explain(error: unknown): never {
+    const panic = this.parts.consoleMonitor.panic;
+    if (panic) throw new KbookError(`The guest kernel panicked: ${panic.reason}`, { detail: panic.text, cause: error });
+    throw error;
+  }
+
+  exec(command: readonly string[] | string, options?: GuestExecOptions): Promise<GuestExecResult> {
+    return this.channel().exec(command, options).catch((e) => this.explain(e));
+  }
+
+  copyIn(source: string | Uint8Array, guestPath: string, options?: { mode?: number }): Promise<void> {
+    return this.channel().copyIn(source, guestPath, options).catch((e) => this.explain(e));
+  }
+
+  copyOut(guestPath: string, hostPath?: string): Promise<Uint8Array> {
+    return this.channel().copyOut(guestPath, hostPath).catch((e) => this.explain(e));
+  }
+
+  /** QMP, connected on first use. */
+  private qmpClient?: Promise<QmpClient>;
+  qmp(): Promise<QmpClient> {
+    this.qmpClient ??= QmpClient.connect(this.parts.boot.plan.qmpSocket);
+    return this.qmpClient;
+  }
+
+  private async waitExit(ms: number): Promise<boolean> {
+    if (this.parts.exited()) return true;
+    return Promise.race([this.parts.exitPromise.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+  }
+
+  /**
+   * Graceful poweroff through the agent, then QMP `quit`, then SIGKILL: each step only if the
+   * one before did not end QEMU in time. Idempotent.
+   */
+  shutdown(): Promise<void> {
+    this.shuttingDown ??= (async () => {
+      if (!this.parts.exited() && this.agent && this.guestInfo && !this.stoppedReason) {
+        // sync first: the overlay is thrown away, but a shared 9p folder is not.
+        void this.agent.exec(["/bin/sh", "-c", "sync; echo o > /proc/sysrq-trigger"], { reject: false, timeoutMs: 5000 }).catch(() => undefined);
+        await this.waitExit(5000);
+      }
+      if (!this.parts.exited()) {
+        try {
+          const qmp = await Promise.race([this.qmp(), new Promise<never>((_, f) => setTimeout(() => f(new Error("qmp timeout")), 2000).unref())]);
+          await qmp.execute("quit").catch(() => undefined);
+        } catch {
+          /* fall through to kill */
+        }
+        await this.waitExit(3000);
+      }
+      await this.kill();
+    })();
+    return this.shuttingDown;
+  }
+
+  /** Ends QEMU at once (SIGKILL) and removes the run directory. */
+  async kill(): Promise<void> {
+    if (!this.parts.exited()) {
+      this.parts.child.kill("SIGKILL");
+      await this.waitExit(5000);
+    }
+    this.agent?.close();
+    void this.qmpClient?.then((q) => q.close()).catch(() => undefined);
+    await this.parts.cleanup();
+  }
+
+  /** Notebook display: what is running and how it was started. */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    const state = this.parts.exited() ? "stopped" : this.guestInfo ? `running, up in ${formatDuration(this.bootMs)}` : "starting";
+    const { boot } = this.parts;
+    const text = [
+      `VM (${boot.image.kind}, ${boot.plan.accel.toUpperCase()}, ${state})`,
+      `kernel: ${this.guestInfo?.kernelRelease ?? boot.plan.kernel}`,
+      `append: ${boot.plan.append}`,
+      ...(boot.plan.gdbPort ? [`gdbstub: 127.0.0.1:${boot.plan.gdbPort}`] : []),
+      `qemu: ${this.commandLine}`,
+    ].join("\n");
+    const html =
+      `<div class="kbook-vm"><b>VM</b> ${escapeHtml(boot.image.kind)} · ${escapeHtml(boot.plan.accel.toUpperCase())} · ${escapeHtml(state)}` +
+      `<br><small>${escapeHtml(boot.accelReason)}</small><pre style="white-space:pre-wrap">${escapeHtml(this.commandLine)}</pre></div>`;
+    return { "text/plain": text, "text/html": html };
+  }
+}
