@@ -1,13 +1,17 @@
 import { defineConfig } from "vitest/config";
+import { resolve } from "node:path";
 
 // Integration tests boot real QEMU guests under TCG on a 2-core machine: they are slow and
-// must not run in parallel with each other, so files run one at a time.
+// must not run in parallel with each other, so files run one at a time. They build their images
+// into a cache of their own (cold on a fresh checkout, so CI really builds them).
+const cache = process.env.KBOOK_TEST_CACHE ?? resolve(".kbook/test-cache");
+
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     fileParallelism: false,
     testTimeout: 120_000,
-    hookTimeout: 600_000,
-    reporters: ["default"],
+    hookTimeout: 900_000,
+    env: { KBOOK_CACHE: cache },
   },
 });

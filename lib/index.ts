@@ -4,4 +4,13 @@
  */
 export * from "./errors/index.js";
 export * from "./progress/index.js";
-export type * from "./vm/guest.js";
+export * from "./vm/index.js";
+export * from "./images/index.js";
+export { runDoctor, formatDoctorReport, type DoctorReport } from "./system/doctor.js";
+export { detectAccel, type AccelDecision } from "./system/accel.js";
+export * from "./agent/index.js";
+export * from "./gdb/index.js";
+export * from "./flamegraph/index.js";
+export * from "./perf/index.js";
+export * from "./bpftrace/index.js";
+export * from "./viz/index.js";

@@ -55,6 +55,9 @@ enum {
   T_ERROR = 0x86,
 };
 enum { EXIT_CODE = 0, EXIT_SIGNAL = 1, EXIT_SPAWN_FAILED = 2 };
+/* On a PING: a new host's handshake. A quick disconnect and reconnect can go unseen here (the
+ * port is connected again by the time we look), so the host tells us. */
+#define PING_NEW_SESSION 0x01
 
 static const uint8_t MAGIC[4] = {0x6b, 0x62, 0x41, 0xf1};
 
@@ -266,6 +269,13 @@ static void exec_with_path(char **argv, char **env) {
   errno = saw_eacces ? EACCES : ENOENT;
 }
 
+static void write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (write(fd, text, strlen(text)) < 0) { /* best effort */ }
+  close(fd);
+}
+
 static void set_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
 static void start_command(uint32_t id, const uint8_t *p, size_t len) {
@@ -291,9 +301,14 @@ static void start_command(uint32_t id, const uint8_t *p, size_t len) {
   if (pid < 0) { send_error(id, "fork: %s", strerror(errno)); goto out; }
   if (pid == 0) {
     sigprocmask(SIG_SETMASK, &original_mask, NULL);
-    signal(SIGPIPE, SIG_DFL);
+    /* Ignored signals stay ignored across execve, and `kbook-agent &` in an init script starts
+     * us with SIGINT and SIGQUIT ignored (POSIX, for background jobs of non-interactive shells):
+     * commands would then shrug off the host's SIGINT, and a shell could not even trap it. */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int s = 1; s < NSIG; s++) sigaction(s, &dfl, NULL);
     /* Its own session and process group: SIGINT/SIGKILL reach the whole command tree. */
     setsid();
+    write_file("/proc/self/oom_score_adj", "0");
     dup2(fds[0], 0); dup2(fds[3], 1); dup2(fds[5], 2);
     int32_t report[2] = {0, 0};
     if (cwd.items[0][0] && chdir(cwd.items[0]) < 0) report[0] = 1;
@@ -405,10 +420,13 @@ static void abandon_all(void) {
 
 /* ---- frames from the host ------------------------------------------------------------------ */
 
-static void handle_frame(uint8_t type, uint32_t id, const uint8_t *p, uint32_t len) {
+static void handle_frame(uint8_t type, uint8_t flags, uint32_t id, const uint8_t *p, uint32_t len) {
   struct command *c;
   switch (type) {
-  case T_PING: send_hello(id); break;
+  case T_PING:
+    if (flags & PING_NEW_SESSION) abandon_all();
+    send_hello(id);
+    break;
   case T_EXEC: start_command(id, p, len); break;
   /* STDIN, STDIN_EOF and SIGNAL for an unknown id race with the command's exit: ignored. */
   case T_STDIN:
@@ -455,7 +473,7 @@ static void parse_input(void) {
     if (len > MAX_PAYLOAD) { lost_sync("payload too large"); continue; }
     if (avail < HEADER_SIZE + len) { buf_space(&inbuf, HEADER_SIZE + len - avail); return; }
     resyncing = 0;
-    handle_frame(p[4], get32(p + 8), p + HEADER_SIZE, len);
+    handle_frame(p[4], p[5], get32(p + 8), p + HEADER_SIZE, len);
     buf_consume(&inbuf, HEADER_SIZE + len);
   }
 }
@@ -573,6 +591,9 @@ int main(int argc, char **argv) {
     int null_fd;
     while ((null_fd = open("/dev/null", O_RDWR)) >= 0 && null_fd <= 2) {}
     if (null_fd > 2) close(null_fd);
+    /* A workload that exhausts guest memory must not take the command channel with it.
+     * Commands get the default score back (see start_command). */
+    write_file("/proc/self/oom_score_adj", "-1000");
     for (int waited = 0;; waited++) {
       port_in = device ? open(device, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) : open_named_port(name);
       if (port_in >= 0) break;
@@ -606,7 +627,9 @@ int main(int argc, char **argv) {
       for (int s = 0; s < 2; s++)
         if (c->out_fd[s] >= 0 && room) { owner[n] = c; pfds[n++] = (struct pollfd){c->out_fd[s], POLLIN, 0}; }
     }
-    if (poll(pfds, n, connected ? -1 : 200) < 0) {
+    /* While no host is connected the port reports POLLHUP continuously, so connection is
+     * re-checked on a short timer (this is on the boot path: the host is usually waiting). */
+    if (poll(pfds, n, connected ? -1 : 50) < 0) {
       if (errno == EINTR) continue;
       die("poll");
     }

@@ -32,16 +32,22 @@ ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null
 
 cmdline=$(cat /proc/cmdline)
 arg() { for w in $cmdline; do case "$w" in "$1"=*) echo "${w#*=}"; return;; esac; done; }
+share=$(arg kbook.share)
 
-# The agent's virtio-serial port and 9p shares are modules in distribution kernels. An initramfs
-# image lists its modules in load order (it has no modules.dep for modprobe).
+# The agent's virtio-serial port and 9p shares are modules in distribution kernels; 9p is loaded
+# only when a folder is shared (each module costs boot time under TCG). An initramfs image lists
+# its modules in load order (it has no modules.dep for modprobe).
 if [ -f /modules/order ]; then
-	while read -r mod; do insmod "/modules/$mod" 2>/dev/null; done < /modules/order
+	while read -r mod; do
+		case "$mod" in 9p*|netfs*|fscache*) [ -n "$share" ] || continue;; esac
+		insmod "/modules/$mod" 2>/dev/null
+	done < /modules/order
 else
-	for m in virtio_console 9pnet_virtio 9p; do modprobe -q "$m" 2>/dev/null; done
+	# No udev here to load drivers by modalias: virtio_pci (the bus) must be named too.
+	modprobe -q virtio_pci; modprobe -q virtio_console
+	[ -n "$share" ] && { modprobe -q 9pnet_virtio; modprobe -q 9p; }
 fi
 
-share=$(arg kbook.share)
 if [ -n "$share" ]; then
 	mkdir -p /mnt/host
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 "$share" /mnt/host || echo "kbook-init: cannot mount share $share" > /dev/console

@@ -26,6 +26,12 @@ if ! mount -t "$rootfstype" -o "$flags" "$root" /newroot; then
 	ls /sys/class/block > /dev/console
 	echo c > /proc/sysrq-trigger
 fi
+# kbook's init and agent come with the initrd (appended at boot), not from the disk, so images
+# in the cache keep working across kbook versions. They land on the VM's overlay, never the base.
+if [ -d /kit ]; then
+	mkdir -p /newroot/sbin
+	cp /kit/kbook-init /kit/kbook-agent /newroot/sbin/ || echo "kbook-initrd: cannot install the kbook kit into the root" > /dev/console
+fi
 umount /proc /sys
 mount --move /dev /newroot/dev 2>/dev/null || umount /dev
 exec switch_root /newroot "$init"

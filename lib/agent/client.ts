@@ -11,7 +11,7 @@
  *     offset  size  field
  *     0       4     magic 6b 62 41 f1
  *     4       1     type (below)
- *     5       1     flags, 0
+ *     5       1     flags: PING_NEW_SESSION (1) on a PING, else 0
  *     6       2     check: Fletcher-16 over header bytes 0-5 and 8-15
  *     8       4     id: the command id, a ping nonce, or 0
  *     12      4     payload length, at most 1 MiB
@@ -19,7 +19,8 @@
  * A string in a payload is a u32 byte length then UTF-8 bytes (no NUL: they become C strings).
  *
  * Host → agent:
- *   - PING 0x01 (id = nonce, no payload): the agent answers HELLO with the same id.
+ *   - PING 0x01 (id = nonce, no payload): the agent answers HELLO with the same id. With the
+ *     NEW_SESSION flag (a host's handshake) it first SIGKILLs the commands of any earlier host.
  *   - EXEC 0x02 (id = a new command id): u32 flags (0), u32 argc, u32 envc, string cwd ("" =
  *     the agent's, /), argc strings, envc "KEY=VALUE" strings. The environment is the agent's
  *     with these overriding it, plus PATH and HOME when missing. argv[0] without a slash is
@@ -45,8 +46,13 @@
  *     use, too many commands) and no EXIT follows. With id 0: a bad frame or unknown type.
  *
  * Handshake. Bytes sent before the guest opens its port can be lost, and stale bytes from an
- * earlier session can arrive first. So the host sends PING every 100 ms until a HELLO arrives,
- * and both ends resynchronise: a reader that meets a bad magic, a bad check or a too-large
+ * earlier session can arrive first: a partial header left over may swallow the next frames as
+ * its payload. So the host sends PING (nonce != 0) every 100 ms until a HELLO answers one; only
+ * then are its frames known to arrive in sync (the unsolicited HELLO proves only that the agent
+ * runs). Handshake pings carry NEW_SESSION: a host that disconnects and reconnects quickly
+ * may never be seen gone by the agent (it finds the port connected again), so the new host says
+ * so and the old host's commands are ended. All handshake pings precede the host's first EXEC,
+ * so none of its own commands can be hit. Both ends resynchronise: a reader that meets a bad magic, a bad check or a too-large
  * length skips ahead to the next valid header and reports the loss once (the agent with an
  * ERROR frame, this client through `onProtocolError`). Payloads carry no checksum:
  * virtio-serial loses bytes only while a side is not connected, it does not corrupt them. A bad
@@ -67,7 +73,17 @@ import { UsageError } from "../errors/index.js";
 import { AgentError, describeCommand } from "./errors.js";
 import { copyIntoGuest, copyOutOfGuest } from "./copy.js";
 import { CommandRun, type CommandChannel } from "./run.js";
-import { FrameDecoder, FrameType, PROTOCOL_VERSION, decodeHello, encodeFrame, type Frame } from "./protocol.js";
+import {
+  FrameDecoder,
+  FrameType,
+  MAX_PAYLOAD,
+  PING_NEW_SESSION,
+  PROTOCOL_VERSION,
+  decodeHello,
+  encodeExecRequest,
+  encodeFrame,
+  type Frame,
+} from "./protocol.js";
 
 export interface AgentClientOptions {
   /**
@@ -100,6 +116,8 @@ export class AgentClient {
   private readonly helloWaiters = new Set<HelloWaiter>();
   private readonly writeWaiters: (() => void)[] = [];
   private agentHello: AgentHello | undefined;
+  /** The agent has answered one of our pings, so what we send now reaches it whole. */
+  private synced = false;
   private failure: AgentError | undefined;
   private nextId = 1;
   private nextNonce = 1;
@@ -123,28 +141,32 @@ export class AgentClient {
     return this.agentHello;
   }
 
-  /** Waits until the agent answers, pinging it until then (early bytes may be lost). */
+  /**
+   * Waits until the agent answers a ping, pinging every 100 ms until then. Its unsolicited
+   * HELLO is not enough: only an answer to a ping shows that our frames reach it in sync (not
+   * swallowed by a partial frame left from before it listened).
+   */
   waitReady(options: { timeoutMs?: number } = {}): Promise<AgentHello> {
-    if (this.agentHello && !this.failure) return Promise.resolve(this.agentHello);
-    return this.awaitHello(options.timeoutMs ?? 30_000, () => true, true);
+    if (this.synced && !this.failure) return Promise.resolve(this.agentHello!);
+    return this.awaitHello(options.timeoutMs ?? 30_000, (id) => id !== 0, !this.synced);
   }
 
   /** One PING/HELLO round trip; resolves with its duration in ms. */
   async ping(options: { timeoutMs?: number } = {}): Promise<number> {
     const started = performance.now();
-    const nonce = this.nextNonce++;
-    await this.awaitHello(options.timeoutMs ?? 5000, (id) => id === nonce, false, nonce);
+    const nonce = this.allocateNonce();
+    await this.awaitHello(options.timeoutMs ?? 5000, (id) => id === nonce, false, false, nonce);
     return performance.now() - started;
   }
 
   /** Runs argv directly, or a string as `/bin/sh -c script`. */
   async exec(command: readonly string[] | string, options: GuestExecOptions = {}): Promise<GuestExecResult> {
     const argv = typeof command === "string" ? ["/bin/sh", "-c", command] : [...command];
-    if (argv.length === 0) throw new UsageError("A guest command needs at least a program name.");
-    if (!this.agentHello) await this.waitReady();
+    const request = checkedExecRequest(argv, options);
+    if (!this.synced) await this.waitReady();
     if (this.failure) throw this.failure;
     const id = this.allocateId();
-    const run = new CommandRun(this.channel, id, argv, options);
+    const run = new CommandRun(this.channel, id, argv, request, options);
     this.runs.set(id, run);
     run.start();
     return run.promise;
@@ -173,9 +195,9 @@ export class AgentClient {
     forget: (id) => void this.runs.delete(id),
   };
 
-  private send(type: number, id: number, payload?: Uint8Array): boolean {
+  private send(type: number, id: number, payload?: Uint8Array, flags = 0): boolean {
     if (this.failure || this.stream.destroyed) return true;
-    return this.stream.write(encodeFrame(type, id, payload));
+    return this.stream.write(encodeFrame(type, id, payload, flags));
   }
 
   private wakeWriters(): void {
@@ -190,7 +212,20 @@ export class AgentClient {
     }
   }
 
-  private awaitHello(timeoutMs: number, accepts: (id: number) => boolean, repeat: boolean, nonce?: number): Promise<AgentHello> {
+  /** Ping nonces are never 0: id 0 marks the agent's unsolicited HELLO. */
+  private allocateNonce(): number {
+    const nonce = this.nextNonce;
+    this.nextNonce = nonce >= 0xffffffff ? 1 : nonce + 1;
+    return nonce;
+  }
+
+  private awaitHello(
+    timeoutMs: number,
+    accepts: (id: number) => boolean,
+    handshake: boolean,
+    repeat = handshake,
+    nonce?: number,
+  ): Promise<AgentHello> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       const done = () => {
@@ -204,7 +239,8 @@ export class AgentClient {
         reject: (error) => (done(), reject(error)),
       };
       this.helloWaiters.add(waiter);
-      const ping = () => this.send(FrameType.Ping, nonce ?? this.nextNonce++);
+      const ping = () =>
+        this.send(FrameType.Ping, nonce ?? this.allocateNonce(), undefined, handshake && !this.synced ? PING_NEW_SESSION : 0);
       const pinger = repeat ? setInterval(ping, PING_INTERVAL_MS) : undefined;
       const timer = setTimeout(() => waiter.reject(this.notAnswering(timeoutMs)), timeoutMs);
       ping();
@@ -256,6 +292,7 @@ export class AgentClient {
       return;
     }
     this.agentHello = { version: hello.version, kernelRelease: hello.kernelRelease };
+    if (frame.id !== 0) this.synced = true;
     for (const waiter of [...this.helloWaiters]) if (waiter.accepts(frame.id)) waiter.resolve(this.agentHello);
   }
 
@@ -277,4 +314,25 @@ export class AgentClient {
     }
     this.wakeWriters();
   }
+}
+
+/** The EXEC payload, refusing what the agent could not turn into C strings or one frame. */
+function checkedExecRequest(argv: readonly string[], options: GuestExecOptions): Uint8Array {
+  if (argv.length === 0) throw new UsageError("A guest command needs at least a program name.");
+  const strings = [...argv, ...Object.entries(options.env ?? {}).flat(), options.cwd ?? ""];
+  if (strings.some((s) => s.includes("\0"))) {
+    throw new UsageError(`Guest command ${describeCommand(argv)} has a NUL byte in an argument, variable or cwd.`, {
+      hint: "Arguments become C strings in the guest; pass binary data as `input` instead.",
+    });
+  }
+  if (Object.keys(options.env ?? {}).some((key) => key === "" || key.includes("="))) {
+    throw new UsageError(`Guest command ${describeCommand(argv)} has an environment variable name that is empty or contains '='.`);
+  }
+  const request = encodeExecRequest({ argv, env: options.env, cwd: options.cwd });
+  if (request.length > MAX_PAYLOAD) {
+    throw new UsageError(`Guest command ${describeCommand(argv)} is ${request.length} bytes long; at most ${MAX_PAYLOAD} fit.`, {
+      hint: "Pass large data as `input` (stdin) or copy it in with copyIn().",
+    });
+  }
+  return request;
 }

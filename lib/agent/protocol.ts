@@ -24,8 +24,14 @@ export const FrameType = {
   Error: 0x86,
 } as const;
 
+/** PING flag: sent by a host until its handshake completes, so the agent ends the commands of
+ * an earlier host (it cannot always see a quick disconnect and reconnect). */
+export const PING_NEW_SESSION = 0x01;
+
 export interface Frame {
   type: number;
+  /** Header flags byte (PING_NEW_SESSION); 0 for other frames. */
+  flags: number;
   id: number;
   payload: Uint8Array;
 }
@@ -42,12 +48,12 @@ export function headerCheck(header: Uint8Array): number {
   return (b << 8) | a;
 }
 
-export function encodeFrame(type: number, id: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
+export function encodeFrame(type: number, id: number, payload: Uint8Array = new Uint8Array(0), flags = 0): Buffer {
   if (payload.length > MAX_PAYLOAD) throw new RangeError(`frame payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD}`);
   const frame = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
   frame.set(FRAME_MAGIC, 0);
   frame[4] = type;
-  frame[5] = 0;
+  frame[5] = flags;
   frame.writeUInt32LE(id >>> 0, 8);
   frame.writeUInt32LE(payload.length, 12);
   frame.writeUInt16LE(headerCheck(frame), 6);
@@ -108,11 +114,12 @@ export class FrameDecoder {
       if (this.buffered < HEADER_SIZE + length) return;
       const frame = this.flatten(HEADER_SIZE + length);
       const type = frame[4]!;
+      const flags = frame[5]!;
       const id = frame.readUInt32LE(8);
       const payload = frame.subarray(HEADER_SIZE, HEADER_SIZE + length);
       this.consume(HEADER_SIZE + length);
       this.resyncing = false;
-      this.handlers.onFrame({ type, id, payload });
+      this.handlers.onFrame({ type, flags, id, payload });
     }
   }
 

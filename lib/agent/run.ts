@@ -9,7 +9,6 @@ import {
   FrameType,
   decodeExit,
   decodeU32,
-  encodeExecRequest,
   encodeU32,
   signalName,
   signalNumber,
@@ -57,6 +56,8 @@ export class CommandRun {
     private readonly channel: CommandChannel,
     readonly id: number,
     readonly argv: readonly string[],
+    /** The EXEC payload (encodeExecRequest of argv, env, cwd), checked by the caller. */
+    private readonly request: Uint8Array,
     private readonly options: GuestExecOptions,
   ) {
     this.promise = new Promise((resolve, reject) => {
@@ -66,8 +67,8 @@ export class CommandRun {
   }
 
   start(): void {
-    const { env, cwd, timeoutMs, signal, input } = this.options;
-    this.channel.send(FrameType.Exec, this.id, encodeExecRequest({ argv: this.argv, env, cwd }));
+    const { timeoutMs, signal, input } = this.options;
+    this.channel.send(FrameType.Exec, this.id, this.request);
     const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : input;
     void this.sendStdin(bytes ?? new Uint8Array(0));
     if (timeoutMs !== undefined) this.timers.push(setTimeout(() => this.stop("timeout"), timeoutMs));
@@ -191,17 +192,19 @@ export class CommandRun {
       this.stderr.push(Buffer.from(`kbook-agent: ${status.message}\n`));
     }
     const stdoutBytes = Buffer.concat(this.stdout);
-    const result: GuestExecResult = {
-      argv: [...this.argv],
-      exitCode,
-      signal,
-      stdout: stdoutBytes.toString("utf8"),
-      stderr: Buffer.concat(this.stderr).toString("utf8"),
+    const result = withLazyText(
+      {
+        argv: [...this.argv],
+        exitCode,
+        signal,
+        stdoutBytes,
+        durationMs: performance.now() - this.started,
+        timedOut: this.timedOut,
+        interrupted: this.interrupted,
+      },
       stdoutBytes,
-      durationMs: performance.now() - this.started,
-      timedOut: this.timedOut,
-      interrupted: this.interrupted,
-    };
+      Buffer.concat(this.stderr),
+    );
     const failed = exitCode !== 0 || this.timedOut || this.interrupted;
     if (failed && this.options.reject !== false) this.settle(undefined, new GuestCommandError(result));
     else this.settle(result);
@@ -223,4 +226,14 @@ export class CommandRun {
     if (error) this.reject(error);
     else this.resolve(result!);
   }
+}
+
+/** Decoding 64 MB of binary output as UTF-8 takes a second: done only when the text is read. */
+function withLazyText(result: Omit<GuestExecResult, "stdout" | "stderr">, stdout: Buffer, stderr: Buffer): GuestExecResult {
+  let stdoutText: string | undefined;
+  let stderrText: string | undefined;
+  return Object.defineProperties(result, {
+    stdout: { enumerable: true, get: () => (stdoutText ??= stdout.toString("utf8")) },
+    stderr: { enumerable: true, get: () => (stderrText ??= stderr.toString("utf8")) },
+  }) as GuestExecResult;
 }

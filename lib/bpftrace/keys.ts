@@ -64,7 +64,7 @@ function splitKeyParts(text: string): MapKeyPart[] {
       from = nl + 1;
     }
     parts.push({ kind: "value", text: text.slice(i, Math.max(i, stop)) });
-    i = next;
+    i = Math.max(next, i + 1);
   }
   return parts;
 }

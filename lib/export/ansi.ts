@@ -51,14 +51,17 @@ export function stripAnsi(text: string): string {
 }
 
 function applyCarriageReturns(text: string): string {
-  if (!text.includes("\r") && !text.includes("\b")) return text;
+  if (!text.includes("\r") && !text.includes("\x08")) return text;
   return text
     .replace(/\r\n/g, "\n")
     .split("\n")
     .map((line) => {
-      let out = line.slice(line.lastIndexOf("\r") + 1);
-      while (/[^\b]\b/.test(out)) out = out.replace(/[^\b]\b/, "");
-      return out.replace(/\b/g, "");
+      const visible = line.slice(line.lastIndexOf("\r") + 1);
+      if (!visible.includes("\x08")) return visible;
+      // Backspace erases the character before it.
+      const kept: string[] = [];
+      for (const c of visible) c === "\x08" ? kept.pop() : kept.push(c);
+      return kept.join("");
     })
     .join("\n");
 }

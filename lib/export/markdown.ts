@@ -38,12 +38,18 @@ const IMAGE_TYPES: Record<string, string> = {
 /** Renders the markdown of one notebook; collects headings (with unique ids) across cells. */
 export class MarkdownRenderer {
   readonly headings: Heading[] = [];
-  private readonly usedIds = new Set<string>();
+  private readonly usedIds: Set<string>;
+  private readonly collectHeadings: boolean;
   private context: MarkdownContext = {};
   private readonly marked: Marked;
 
-  constructor(reservedIds: Iterable<string> = []) {
-    for (const id of reservedIds) this.usedIds.add(id);
+  /**
+   * `usedIds` is shared by every renderer of a page so heading ids never repeat; headings are
+   * collected for the table of contents unless `collectHeadings` is false (markdown outputs).
+   */
+  constructor(options: { usedIds?: Set<string>; collectHeadings?: boolean } = {}) {
+    this.usedIds = options.usedIds ?? new Set();
+    this.collectHeadings = options.collectHeadings ?? true;
     const self = this;
     this.marked = new Marked({
       gfm: true,
@@ -56,7 +62,7 @@ export class MarkdownRenderer {
           const inner = this.parser.parseInline(tokens);
           const text = plainText(inner);
           const id = self.uniqueId(text);
-          self.headings.push({ depth, text, id });
+          if (self.collectHeadings) self.headings.push({ depth, text, id });
           return `<h${depth} id="${id}">${inner}<a class="anchor" href="#${id}" aria-label="link to this section">#</a></h${depth}>\n`;
         },
         code({ text, lang }) {

@@ -14,6 +14,7 @@ import { ProgressReporter, type ProgressListener } from "../progress/index.js";
 import { KbookError, UsageError } from "../errors/index.js";
 import { assetPath } from "../assets.js";
 import { recipeKinds } from "./recipes.js";
+import { removeWorkDir } from "./workdir.js";
 
 /** Bump when the build pipeline changes what it produces. */
 const PIPELINE_REVISION = "1";
@@ -40,14 +41,14 @@ export function recipeKind(kind: string): RecipeKind<{ kind: string }> {
   return found;
 }
 
-let builderVersionCache: string | undefined;
-/** Hash of what, beyond the recipe, shapes an image: kbook's guest init, initrd init and agent. */
-export async function builderVersion(): Promise<string> {
-  if (builderVersionCache) return builderVersionCache;
+/**
+ * What, beyond the recipe, shapes an image: the pipeline revision, and for recipes that bake
+ * kbook's init and agent into the image, those files (others get them at boot, see kit.ts).
+ */
+export async function builderVersion(kind: RecipeKind<{ kind: string }>): Promise<string> {
   const hash = createHash("sha256").update(PIPELINE_REVISION);
-  for (const file of ["init.sh", "initrd-init.sh", "agent.c"]) hash.update(await readFile(assetPath("guest", file)));
-  builderVersionCache = hash.digest("hex").slice(0, 12);
-  return builderVersionCache;
+  if (kind.bakesGuestKit) for (const file of ["init.sh", "initrd-init.sh", "agent.c"]) hash.update(await readFile(assetPath("guest", file)));
+  return hash.digest("hex").slice(0, 12);
 }
 
 /** The normalised recipe and cache key for a spec, without building anything. */
@@ -55,7 +56,7 @@ export async function resolveImageSpec(spec: ImageSpec | string = {}): Promise<{
   const options = typeof spec === "string" ? { kind: spec } : spec;
   const kind = recipeKind(options.kind ?? "debian");
   const recipe = kind.normalize(options);
-  return { recipe, key: recipeKey(recipe, await builderVersion()) };
+  return { recipe, key: recipeKey(recipe, await builderVersion(kind)) };
 }
 
 /** Builds an image, or returns the cached one. */
@@ -77,7 +78,7 @@ export async function buildImage(spec: ImageSpec | string = {}, options: BuildOp
       if (hit) return { ...hit, cached: true };
     }
     await cleanStaleBuilds();
-    await rm(workDir, { recursive: true, force: true });
+    await removeWorkDir(workDir);
     await mkdir(workDir, { recursive: true });
     const ctx: BuildContext = { workDir, cacheDir: cacheRoot(), progress, signal: options.signal };
     const layout = await recipeKind(recipe.kind).build(recipe, ctx);
@@ -102,7 +103,7 @@ export async function buildImage(spec: ImageSpec | string = {}, options: BuildOp
       format: 1,
       key,
       recipe: recipe as ImageManifest["recipe"],
-      builderVersion: await builderVersion(),
+      builderVersion: await builderVersion(recipeKind(recipe.kind)),
       createdAt: new Date().toISOString(),
       buildSeconds: Math.round(progress.elapsed() / 100) / 10,
       layout,
@@ -116,7 +117,8 @@ export async function buildImage(spec: ImageSpec | string = {}, options: BuildOp
     progress.report("done", `${key} built`, { done: true });
     return { dir: finalDir, manifest, cached: false };
   } catch (error) {
-    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    // KBOOK_KEEP_FAILED=1 keeps a failed build's directory for a post-mortem.
+    if (!process.env.KBOOK_KEEP_FAILED) await removeWorkDir(workDir).catch(() => undefined);
     if (error instanceof KbookError) throw error;
     throw new KbookError(`Building the ${recipe.kind} image failed: ${(error as Error).message}`, { cause: error });
   } finally {
@@ -134,7 +136,8 @@ async function probeImage(dir: string, layout: ImageLayout, kind: string, signal
       throw new KbookError(`The built image runs kernel ${uname}, expected ${layout.kernelRelease}.`);
     }
     const kallsyms = Buffer.from(await vm.copyOut("/proc/kallsyms")).toString();
-    if (!/ T (_text|startup_64)$/m.test(kallsyms) || /^0{16} /m.test(kallsyms.split("\n", 1)[0]!)) {
+    // Per-cpu symbols sit at 0 legitimately; _text at 0 means kptr_restrict hid the addresses.
+    if (!/^(?!0{16})[0-9a-f]{16} T _text$/m.test(kallsyms)) {
       throw new KbookError("The guest's /proc/kallsyms hides addresses (kptr_restrict) or has no text symbols.");
     }
     const versions: Record<string, string> = {};

@@ -11,8 +11,6 @@ import { runTool } from "../system/run.js";
 import { extractVmlinux, fetchDebianPackage, kernelReleaseIn, resolveKernelPackage } from "./kernel.js";
 import { buildInitramfs, HOST_BUSYBOX } from "./initramfs.js";
 import { indexModules, resolveModules } from "./kmod.js";
-import { GUEST_AGENT } from "./guest-files.js";
-import { buildAgent } from "../agent/index.js";
 import { assetPath } from "../assets.js";
 
 export interface BusyboxRecipe {
@@ -53,7 +51,6 @@ export const busyboxRecipe: RecipeKind<BusyboxRecipe> = {
       modules,
       allApplets: true,
       files: [
-        { path: GUEST_AGENT.slice(1), type: "file", mode: 0o755, data: await readFile(await buildAgent()) },
         { path: "etc/hostname", type: "file", mode: 0o644, data: "kbook\n" },
         { path: "etc/passwd", type: "file", mode: 0o644, data: "root:x:0:0:root:/root:/bin/sh\n" },
         { path: "etc/group", type: "file", mode: 0o644, data: "root:x:0:\n" },
@@ -66,6 +63,7 @@ export const busyboxRecipe: RecipeKind<BusyboxRecipe> = {
       vmlinux: hasVmlinux ? "vmlinux" : undefined,
       initrd: "initrd.img",
       append: ["rdinit=/init"],
+      kit: "initramfs-root",
       kernelRelease: release,
       versions: { kernel: release, ...(busyboxVersion ? { busybox: busyboxVersion } : {}) },
     };

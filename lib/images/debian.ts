@@ -12,7 +12,7 @@ import { configuredMirror, dpkgVersions } from "./apt-sources.js";
 import { extractVmlinux, kernelReleaseIn } from "./kernel.js";
 import { buildInitramfs, HOST_BUSYBOX } from "./initramfs.js";
 import { indexModules, resolveModules } from "./kmod.js";
-import { installGuestFiles } from "./guest-files.js";
+import { removeWorkDir } from "./workdir.js";
 import { assetPath } from "../assets.js";
 
 export interface DebianRecipe {
@@ -30,6 +30,12 @@ export const DEBIAN_BASE_PACKAGES = ["linux-image-amd64", "linux-perf", "bpftrac
 
 /** Modules the small initrd loads to reach an ext4 root on IDE (/dev/sda). */
 export const ROOT_DISK_MODULES = ["ata_piix", "sd_mod", "ext4"];
+/**
+ * ext4 asks the crypto API for "crc32c" at mount time (a soft dependency, not in `depends=`),
+ * so the generic implementation is loaded up front; crc32c-intel needs SSE4.2, which TCG's
+ * default CPU model lacks.
+ */
+export const ROOT_DISK_SOFT_MODULES = ["crc32c_generic"];
 
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]+$/;
 
@@ -90,11 +96,10 @@ export const debianRecipe: RecipeKind<DebianRecipe> = {
     // Debian's generic initramfs is unused (kbook's initrd below boots in a fraction of the time).
     for (const name of await readdir(bootDir)) if (name.startsWith("initrd.img")) await rm(join(bootDir, name));
 
-    const modules = await resolveModules(await indexModules(join(rootfs, "lib", "modules", release)), ROOT_DISK_MODULES);
+    const modules = await resolveModules(await indexModules(join(rootfs, "lib", "modules", release)), ROOT_DISK_MODULES, ROOT_DISK_SOFT_MODULES);
     const initrd = await buildInitramfs({ busybox: HOST_BUSYBOX, init: await readFile(assetPath("guest", "initrd-init.sh"), "utf8"), modules });
     await writeFile(join(ctx.workDir, "initrd.img"), initrd);
 
-    await installGuestFiles(rootfs);
     await writeFile(join(rootfs, "etc", "hostname"), "kbook\n");
     await writeFile(join(rootfs, "etc", "fstab"), "/dev/sda / ext4 rw,relatime 0 1\n");
 
@@ -111,7 +116,7 @@ export const debianRecipe: RecipeKind<DebianRecipe> = {
       signal: ctx.signal,
       hint: "A larger --disk-size may be needed for extra packages.",
     });
-    await rm(rootfs, { recursive: true, force: true });
+    await removeWorkDir(rootfs);
     await chmod(disk, 0o444);
 
     return {
@@ -120,6 +125,7 @@ export const debianRecipe: RecipeKind<DebianRecipe> = {
       initrd: "initrd.img",
       disk: { file: "disk.img", format: "raw", interface: "ide" },
       append: ["root=/dev/sda", "rootfstype=ext4", "rw", "init=/sbin/kbook-init"],
+      kit: "disk-initrd",
       kernelRelease: release,
       versions: { kernel: release, ...versions },
     };

@@ -4,3 +4,4 @@ export { recipeKinds } from "./recipes.js";
 export { canonicalJson, recipeKey, type ImageLayout, type RecipeKind, type BuildContext } from "./recipe.js";
 export type { DebianRecipe } from "./debian.js";
 export type { BusyboxRecipe } from "./busybox.js";
+export type { AlpineRecipe } from "./alpine/index.js";

@@ -25,7 +25,7 @@ export interface InitramfsSpec {
 }
 
 /** Applets the small initrd's /init uses. */
-const INITRD_APPLETS = ["sh", "mount", "umount", "insmod", "switch_root", "sleep", "mkdir", "cat", "ls", "echo"];
+const INITRD_APPLETS = ["sh", "mount", "umount", "insmod", "switch_root", "sleep", "mkdir", "cat", "ls", "echo", "cp"];
 
 /** True when an ELF file has no program interpreter (it is statically linked). */
 export function isStaticElf(bytes: Uint8Array): boolean {

@@ -18,6 +18,11 @@ export interface ImageLayout {
   disk?: { file: string; format: "raw" | "qcow2"; interface: "ide" | "virtio" };
   /** Kernel command line words the image needs (root=, init=…), before the user's `append`. */
   append: string[];
+  /**
+   * How kbook's init and agent reach the guest: appended to the initrd at boot (see kit.ts),
+   * or absent when the recipe installs them into the image itself.
+   */
+  kit?: "initramfs-root" | "disk-initrd";
   /** `uname -r` of the image's kernel. */
   kernelRelease: string;
   /** Versions of notable software in the image (kernel, perf, bpftrace, busybox…). */
@@ -40,6 +45,8 @@ export interface RecipeKind<R extends { kind: string }> {
   summary: string;
   /** Fill defaults and validate; throws UsageError on bad options. Must be deterministic. */
   normalize(options: Partial<R> & Record<string, unknown>): R;
+  /** True when the build installs kbook's init and agent into the image (no boot-time kit). */
+  bakesGuestKit?: boolean;
   /** Build the image into ctx.workDir and return its layout. */
   build(recipe: R, ctx: BuildContext): Promise<ImageLayout>;
 }

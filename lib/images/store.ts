@@ -11,6 +11,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { ImageLayout } from "./recipe.js";
 import { KbookError } from "../errors/index.js";
+import { removeWorkDir } from "./workdir.js";
 
 export interface ImageManifest {
   /** Manifest format version. */
@@ -149,6 +150,6 @@ export async function cleanStaleBuilds(): Promise<void> {
   }
   for (const name of names) {
     const m = /^\.build-.*-(\d+)$/.exec(name);
-    if (m && !isAlive(Number(m[1]))) await rm(join(imagesDir(), name), { recursive: true, force: true });
+    if (m && !isAlive(Number(m[1]))) await removeWorkDir(join(imagesDir(), name));
   }
 }

@@ -9,8 +9,8 @@
  * cache misses and, at the end, for each distinct stack.
  */
 import { frameNames, parseStackLine, type FrameAnnotations } from "./stack-line.js";
-import { scanEventName, scanEventRecord } from "./event-line.js";
-import { FoldedStacks } from "./folded.js";
+import { scanEventName, scanEventRecord, type EventNameScan, type EventRecordScan } from "./event-line.js";
+import { FoldedStacks } from "../flamegraph/folded.js";
 
 export interface CollapseOptions {
   /** Include the PID with the process name ("dd-1234"). */
@@ -56,11 +56,8 @@ export interface CollapseStats {
 
 const NOT_PARSED = -2;
 const NO_FRAME = -1;
+const UNRECOGNIZED = -3;
 const INITIAL_TABLE_BITS = 14;
-
-function isBlank(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
-}
 
 /** Feed chunks of `perf script` output with push(), then call end() for the folded stacks. */
 export class PerfScriptCollapser {
@@ -84,6 +81,12 @@ export class PerfScriptCollapser {
   private groups: string[] = [];
   private pnameIds = new Map<string, number>();
   private pnames: string[] = [];
+  /** Header text up to the pid/tid → process name id: one lookup per sample. */
+  private pnameByHead = new Map<string, number>();
+  private readonly record: EventRecordScan = { commEnd: 0, pidStart: 0, pidEnd: 0, tidStart: 0, tidEnd: 0 };
+  private readonly eventName: EventNameScan = { eventStart: 0, eventEnd: 0, periodStart: 0, periodEnd: 0 };
+  private filterEventSamples = 0;
+  private otherEvents = new Map<string, number>();
 
   // Distinct stacks: [pnameId, group ids leaf first] sequences in one pool.
   private stackPool = new Int32Array(1 << 16);
@@ -138,43 +141,55 @@ export class PerfScriptCollapser {
       return;
     }
     if (last + 1 < buf.length) this.carry = Buffer.from(buf.subarray(last + 1));
-    this.processText(buf.latin1Slice(0, last + 1));
+    this.stats.lines = this.processLines(buf.toString("latin1", 0, last + 1), this.stats.lines);
   }
 
   /** Finishes the input and returns the folded stacks. */
   end(): FoldedStacks {
     if (this.carry) {
       // The last line had no newline: it still counts, as Perl reads it as a line.
-      this.processText(this.carry.latin1Slice(0, this.carry.length) + "\n");
+      this.stats.lines = this.processLines(this.carry.toString("latin1") + "\n", this.stats.lines);
       this.carry = undefined;
     }
     if (this.inSample && this.pnameId >= 0) {
       this.stats.truncatedFinalStack = true;
       if (this.keepTruncated) this.finishSample();
     }
+    if (this.eventFilter !== "") {
+      this.stats.event = this.eventFilter;
+      this.stats.events = new Map([[this.eventFilter, this.filterEventSamples], ...this.otherEvents]);
+    }
+    for (const count of this.otherEvents.values()) this.stats.filteredSamples += count;
     return this.buildFolded();
   }
 
-  /** Processes whole lines (`text` ends with "\n"). */
-  private processText(text: string): void {
+  /**
+   * Processes whole lines (`text` ends with "\n"); returns the line count so far. It touches
+   * no other state after its loop: V8 compiles this loop on stack (OSR), and a statement after
+   * it that never ran before deoptimized the code at the end of every chunk.
+   */
+  private processLines(text: string, linesBefore: number): number {
     const length = text.length;
     let pos = 0;
-    let lines = this.stats.lines;
+    let lines = linesBefore;
     while (pos < length) {
-      const nl = text.indexOf("\n", pos);
-      const end = nl;
       lines++;
       const c0 = text.charCodeAt(pos);
-      if (c0 === 32 || c0 === 9) {
-        this.stackLine(text, pos, end, lines);
-      } else if (pos === end) {
+      if (c0 === 9 || c0 === 32) {
+        pos = this.stackLine(text, pos, lines) + 1;
+      } else if (c0 === 10) {
         this.blankLine();
-      } else if (c0 !== 35 /* # */) {
-        this.otherLine(text, pos, end, lines);
+        pos++;
+      } else {
+        const nl = text.indexOf("\n", pos);
+        if (c0 !== 35 /* # */) {
+          if (scanEventRecord(text, pos, nl, this.record)) this.sampleHeader(text, pos, nl);
+          else this.stackLine(text, pos, lines);
+        }
+        pos = nl + 1;
       }
-      pos = nl + 1;
     }
-    this.stats.lines = lines;
+    return lines;
   }
 
   private blankLine(): void {
@@ -185,106 +200,116 @@ export class PerfScriptCollapser {
     this.inSample = false;
   }
 
-  /** A line that starts with a non-blank: a sample header, or a stack line without indent. */
-  private otherLine(text: string, pos: number, end: number, lineNumber: number): void {
-    const record = scanEventRecord(text, pos, end);
-    if (record) {
-      this.sampleHeader(text, pos, end, record.commEnd, record.pid, record.tid);
-      return;
+  private sampleHeader(text: string, pos: number, end: number): void {
+    const event = this.eventName;
+    let periodText = "";
+    if (scanEventName(text, pos, end, event)) {
+      const length = event.eventEnd - event.eventStart;
+      const filter = this.eventFilter;
+      if (length !== filter.length || text.substring(event.eventStart, event.eventEnd) !== filter) {
+        const name = text.slice(event.eventStart, event.eventEnd);
+        if (filter === "") {
+          // Only the first event type by default: adding cycles to instructions means nothing.
+          this.eventFilter = name;
+        } else {
+          this.otherEvents.set(name, (this.otherEvents.get(name) ?? 0) + 1);
+          return;
+        }
+      }
+      this.filterEventSamples++;
+      if (event.periodEnd > event.periodStart) periodText = text.substring(event.periodStart, event.periodEnd);
     }
-    this.stackLine(text, pos, end, lineNumber);
+    // Perl's `not $period`: no digits, or "0", count as one sample.
+    this.period = periodText === "" || periodText === "0" ? 1 : Number(periodText);
+    const record = this.record;
+    const idEnd = record.tidEnd;
+    const headKey = text.substring(pos, idEnd);
+    let id = this.pnameByHead.get(headKey);
+    if (id === undefined) {
+      id = this.internPname(text, pos);
+      this.pnameByHead.set(headKey, id);
+    }
+    this.pnameId = id;
+    this.pnameJava = this.pnames[id] === "java";
+    this.inSample = true;
   }
 
-  private sampleHeader(text: string, pos: number, end: number, commEnd: number, pidText: string, tidText: string | undefined): void {
-    let pid = pidText;
-    let tid = tidText;
+  /** The process name of the header in `record`, as stackcollapse-perf.pl builds it. */
+  private internPname(text: string, pos: number): number {
+    const record = this.record;
+    const comm = text.slice(pos, record.commEnd);
+    let pid = text.slice(record.pidStart, record.pidEnd);
+    let tid = text.slice(record.tidStart, record.tidEnd);
     // A lone number is the TID (perf script's default fields); Perl treats "0" as no TID too.
-    if (!tid || tid === "0") {
+    if (tid === "" || tid === "0") {
       tid = pid;
       pid = "?";
     }
-    let period = "";
-    const event = scanEventName(text, pos, end);
-    if (event) {
-      period = event.period;
-      const name = text.slice(event.eventStart, event.eventEnd);
-      this.stats.events.set(name, (this.stats.events.get(name) ?? 0) + 1);
-      if (this.eventFilter === "") {
-        // Only the first event type by default: adding cycles to instructions means nothing.
-        this.eventFilter = name;
-        this.stats.event = name;
-      } else if (name !== this.eventFilter) {
-        this.stats.filteredSamples++;
-        return;
-      } else {
-        this.stats.event = name;
-      }
-    }
-    this.period = period === "" || period === "0" ? 1 : Number(period);
-    const comm = text.slice(pos, commEnd);
     let pname = this.includeTid ? `${comm}-${pid}/${tid}` : this.includePid ? `${comm}-${pid}` : comm;
-    if (pname.includes(" ")) pname = pname.replaceAll(" ", "_");
+    pname = pname.replaceAll(" ", "_");
     let id = this.pnameIds.get(pname);
     if (id === undefined) {
       id = this.pnames.length;
       this.pnames.push(pname);
       this.pnameIds.set(pname, id);
     }
-    this.pnameId = id;
-    this.pnameJava = pname.startsWith("java");
-    this.inSample = true;
+    return id;
   }
 
-  /** A call-chain line: `text[pos, end)`, possibly indented. */
-  private stackLine(text: string, pos: number, end: number, lineNumber: number): void {
+  /**
+   * A call-chain line starting at `pos`, possibly indented; returns the index of its "\n".
+   * A line seen before is recognised by hashing its pc and comparing the rest in place, so the
+   * newline is found without scanning for it.
+   */
+  private stackLine(text: string, pos: number, lineNumber: number): number {
     let p = pos;
-    while (p < end && isBlank(text.charCodeAt(p))) p++;
-    if (p === end) {
-      // Only blanks: Perl's stack regex needs a word character, so this is unrecognized.
-      this.unrecognized(text, pos, end, lineNumber);
-      return;
-    }
-    // Hash the pc digits (distinct for nearly every distinct line) and the line length.
-    let h = end - p;
-    let q = p;
-    for (; q < end; q++) {
-      const c = text.charCodeAt(q);
-      if (c === 32) break;
+    let c = text.charCodeAt(p);
+    while (c === 32 || c === 9 || c === 11 || c === 12 || c === 13) c = text.charCodeAt(++p);
+    const start = p;
+    let h = 0x811c9dc5;
+    while (c > 32) {
       h = Math.imul(h ^ c, 0x01000193);
+      c = text.charCodeAt(++p);
     }
-    h ^= text.charCodeAt(end - 1) << 8;
     h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
     h ^= h >>> 13;
-    const mask = this.lineTable.length - 1;
+    const keys = this.lineKeys;
+    const hashes = this.lineHashes;
+    const table = this.lineTable;
+    const mask = table.length - 1;
     let slot = h & mask;
     let entry: number;
+    let end: number;
     for (;;) {
-      entry = this.lineTable[slot]!;
+      entry = table[slot]!;
       if (entry < 0) {
-        entry = this.addLine(text.slice(p, end), h, slot);
+        end = text.indexOf("\n", p);
+        entry = this.addLine(detach(text.slice(start, end)), h, slot);
         break;
       }
-      if (this.lineHashes[entry] === h) {
-        const key = this.lineKeys[entry]!;
-        if (key.length === end - p && text.startsWith(key, p)) break;
+      if (hashes[entry] === h) {
+        const key = keys[entry]!;
+        end = start + key.length;
+        // substring + === is a memcmp in V8, much faster than startsWith or a JS loop.
+        if (text.charCodeAt(end) === 10 && text.substring(start, end) === key) break;
       }
       slot = (slot + 1) & mask;
     }
-    const parsed = this.lineParsed[entry];
-    if (!parsed) {
-      this.unrecognized(text, pos, end, lineNumber);
-      return;
-    }
-    if (this.pnameId < 0) return; // filtered sample
     let group = this.pnameJava ? this.lineGroupJava[entry]! : this.lineGroup[entry]!;
+    if (group === UNRECOGNIZED) {
+      this.unrecognized(text, pos, end, lineNumber);
+      return end;
+    }
+    if (this.pnameId < 0) return end; // filtered sample
     if (group === NOT_PARSED) group = this.computeGroup(entry);
-    if (group === NO_FRAME) return;
+    if (group === NO_FRAME) return end;
     if (this.frameCount === this.frames.length) {
       const grown = new Int32Array(this.frames.length * 2);
       grown.set(this.frames);
       this.frames = grown;
     }
     this.frames[this.frameCount++] = group;
+    return end;
   }
 
   private addLine(key: string, hash: number, slot: number): number {
@@ -296,8 +321,9 @@ export class PerfScriptCollapser {
       this.lineGroupJava = growInt32(this.lineGroupJava, NOT_PARSED);
       this.lineHashes = growInt32(this.lineHashes, 0);
     }
-    this.lineGroup[entry] = NOT_PARSED;
-    this.lineGroupJava[entry] = NOT_PARSED;
+    const state = this.lineParsed[entry] ? NOT_PARSED : UNRECOGNIZED;
+    this.lineGroup[entry] = state;
+    this.lineGroupJava[entry] = state;
     this.lineHashes[entry] = hash;
     this.lineTable[slot] = entry;
     if (this.lineKeys.length * 2 > this.lineTable.length) this.lineTable = rehash(this.lineTable, this.lineHashes, this.lineKeys.length);
@@ -389,6 +415,15 @@ export class PerfScriptCollapser {
     }
     return folded;
   }
+}
+
+/**
+ * A copy of a string that does not point into the chunk it was cut from: V8 slices share their
+ * parent, which would keep every 4 MB chunk alive, and comparing two slices is slower than
+ * comparing a slice with a flat string.
+ */
+function detach(s: string): string {
+  return Buffer.from(s, "latin1").toString("latin1");
 }
 
 function growInt32(array: Int32Array, fill: number): Int32Array {

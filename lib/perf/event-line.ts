@@ -19,20 +19,24 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-export interface EventRecord {
-  /** [start, end) of the comm (process name, may hold spaces). */
+/** Where the parts of a sample header are: [start, end) offsets into the text. */
+export interface EventRecordScan {
+  /** The comm (process name, may hold spaces) ends here; it starts at the line start. */
   commEnd: number;
-  pid: string;
-  tid: string | undefined;
+  pidStart: number;
+  pidEnd: number;
+  /** tidStart === tidEnd when the header has a single number (perf script's default: the TID). */
+  tidStart: number;
+  tidEnd: number;
 }
 
 /**
- * Matches the record regex against `text[start, end)`. Returns null when the line is not a
- * sample header. The comm is the shortest prefix (of at least two characters) followed by
+ * Matches the record regex against `text[start, end)`, filling `out`; false when the line is
+ * not a sample header. The comm is the shortest prefix (of at least two characters) followed by
  * blanks, digits, optional "/digits" and a blank.
  */
-export function scanEventRecord(text: string, start: number, end: number): EventRecord | null {
-  if (end - start < 2 || isBlank(text.charCodeAt(start))) return null;
+export function scanEventRecord(text: string, start: number, end: number, out: EventRecordScan): boolean {
+  if (end - start < 2 || isBlank(text.charCodeAt(start))) return false;
   let i = start + 2;
   while (i < end) {
     if (!isBlank(text.charCodeAt(i))) {
@@ -51,31 +55,37 @@ export function scanEventRecord(text: string, start: number, end: number): Event
       let m = l;
       while (m < end && isDigit(text.charCodeAt(m))) m++;
       if (m < end && isBlank(text.charCodeAt(m))) {
-        return { commEnd: i, pid: text.slice(j, k), tid: m > l ? text.slice(l, m) : undefined };
+        out.commEnd = i;
+        out.pidStart = j;
+        out.pidEnd = k;
+        out.tidStart = l;
+        out.tidEnd = m;
+        return true;
       }
     }
     i = j;
   }
-  return null;
+  return false;
 }
 
-export interface EventName {
+export interface EventNameScan {
   /** [eventStart, eventEnd) of the event name ("cpu-clock", "sched:sched_switch"). */
   eventStart: number;
   eventEnd: number;
-  /** The period digits before the event name, or "" when there are none. */
-  period: string;
+  /** [periodStart, periodEnd) of the period digits before the name; empty when absent. */
+  periodStart: number;
+  periodEnd: number;
 }
 
 /** Matches the event regex against `text[start, end)`, scanning back from the end. */
-export function scanEventName(text: string, start: number, end: number): EventName | null {
+export function scanEventName(text: string, start: number, end: number, out: EventNameScan): boolean {
   let e = end;
   while (e > start && isBlank(text.charCodeAt(e - 1))) e--;
-  if (e <= start || text.charCodeAt(e - 1) !== 58 /* : */) return null;
+  if (e <= start || text.charCodeAt(e - 1) !== 58 /* : */) return false;
   const eventEnd = e - 1;
   let t = eventEnd;
   while (t > start && !isBlank(text.charCodeAt(t - 1))) t--;
-  if (t === eventEnd || t === start) return null;
+  if (t === eventEnd || t === start) return false;
   // Before the event name: blanks, then optional period digits, then optional blanks, then ":".
   let w = t;
   while (w > start && isBlank(text.charCodeAt(w - 1))) w--;
@@ -83,9 +93,11 @@ export function scanEventName(text: string, start: number, end: number): EventNa
   while (d > start && isDigit(text.charCodeAt(d - 1))) d--;
   let s = d;
   if (d < w) while (s > start && isBlank(text.charCodeAt(s - 1))) s--;
-  if (s > start && text.charCodeAt(s - 1) === 58) {
-    return { eventStart: t, eventEnd, period: text.slice(d, w) };
-  }
-  // Without digits the blanks before the name were already taken: a lone ":" must end them.
-  return null;
+  // Without digits the blanks before the name must follow the ":" directly.
+  if (s === start || text.charCodeAt(s - 1) !== 58) return false;
+  out.eventStart = t;
+  out.eventEnd = eventEnd;
+  out.periodStart = d;
+  out.periodEnd = w;
+  return true;
 }

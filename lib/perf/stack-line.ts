@@ -48,7 +48,8 @@ function splitInlined(rawfunc: string): string[] {
 /**
  * The frame names for one stack line, innermost inlined function last, joined with ";" — or ""
  * when the line contributes no frame (a "(process name)" pseudo-frame, or an empty symbol).
- * `java` is true when the sample's process name starts with "java" (Java signatures are tidied).
+ * `java` is true when the sample's process name is exactly "java" (Java signatures are tidied;
+ * with --pid the name is "java-PID" and they are not, as in stackcollapse-perf.pl).
  */
 export function frameNames(line: NonNullable<ParsedStackLine>, java: boolean, annotate: FrameAnnotations): string {
   const { pc, mod } = line;

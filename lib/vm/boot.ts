@@ -4,7 +4,7 @@
  * timeout) with the evidence: QEMU's stderr or the last console lines.
  */
 import { execa, type ResultPromise } from "execa";
-import { mkdtemp, rm, access } from "node:fs/promises";
+import { mkdtemp, rm, access, readFile, writeFile } from "node:fs/promises";
 import { rmSync } from "node:fs";
 import { createServer, connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,6 +13,7 @@ import { buildQemuArgv, kernelCommandLine, type QemuPlan } from "./argv.js";
 import { ConsoleMonitor } from "./console.js";
 import { resolveImage, checkKernelFile, type ImageRef, type BootableImage } from "./image-ref.js";
 import { Vm } from "./vm.js";
+import { guestKit } from "../images/kit.js";
 import { AgentClient } from "../agent/index.js";
 import { detectAccel } from "../system/accel.js";
 import { runTool } from "../system/run.js";
@@ -118,7 +119,14 @@ export async function planBoot(options: BootOptions, progress = new ProgressRepo
     disk = { path: overlay, format: "qcow2", interface: layout.disk.interface };
   }
   const kernel = options.kernel ? resolve(options.kernel) : join(image.dir, layout.vmlinux ?? layout.kernel);
-  const initrd = options.initrd ? resolve(options.initrd) : layout.initrd ? join(image.dir, layout.initrd) : undefined;
+  let initrd = options.initrd ? resolve(options.initrd) : layout.initrd ? join(image.dir, layout.initrd) : undefined;
+  if (initrd && layout.kit && !options.initrd) {
+    // The image's initrd plus kbook's init and agent (see images/kit.ts), in the VM's run dir.
+    const kit = await guestKit(layout.kit);
+    const combined = join(runDir, "initrd.img");
+    await writeFile(combined, Buffer.concat([await readFile(initrd), kit.cpio]));
+    initrd = combined;
+  }
   const extra = share ? [`kbook.share=${share.tag}`] : [];
   const plan: QemuPlan = {
     qemu: "qemu-system-x86_64",
@@ -214,8 +222,10 @@ export async function bootVm(options: BootOptions = {}): Promise<Vm> {
       return vm;
     }
     progress.report("boot", "waiting for the guest agent");
+    let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      vm.whenReady(timeoutMs),
+      vm.whenReady(timeoutMs + 5000),
+      new Promise((_, fail) => (timer = setTimeout(() => fail(new Error("timeout")), timeoutMs))),
       exitPromise.then(() => {
         throw new Error("exit");
       }),
@@ -230,15 +240,15 @@ export async function bootVm(options: BootOptions = {}): Promise<Vm> {
         });
       }
       if (error.message === "abort") throw new KbookError("Boot interrupted.");
-      if (error instanceof KbookError && /did not answer|timed out/i.test(error.message)) {
+      if (error.message === "timeout") {
         throw failure(
           `The guest did not come up within ${formatDuration(timeoutMs)}. Last console lines:`,
-          consoleMonitor.lastLines(40),
+          consoleMonitor.lastLines(40) || "(the guest printed nothing on its console yet)",
           "Check the kernel command line (root=, console=ttyS0) and that the kernel has the modules the image needs.",
         );
       }
       throw error;
-    });
+    }).finally(() => clearTimeout(timer));
     vm.bootMs = Date.now() - started;
     progress.report("ready", `guest up in ${formatDuration(vm.bootMs)} (kernel ${vm.info.kernelRelease})`, { done: true });
     return vm;

@@ -10,6 +10,12 @@ const recipeOptions = {
   suite: { type: "string", value: "SUITE", description: "Debian suite (default: bookworm)" },
   "disk-size": { type: "string", value: "SIZE", description: "root disk size, e.g. 2G" },
   "kernel-package": { type: "string", value: "PKG", description: "Debian kernel package (busybox)" },
+  release: { type: "string", value: "REL", description: "Alpine release: latest-stable (default), edge, 3.21, 3.21.2 (alpine)" },
+  method: { type: "string", value: "minirootfs|iso", description: "how to build Alpine: minirootfs + apk.static (default) or the article's setup-alpine from the ISO" },
+  "kernel-flavor": { type: "string", value: "virt|lts", description: "Alpine kernel package linux-virt (default) or linux-lts (alpine)" },
+  "iso-flavor": { type: "string", value: "virt|standard", description: "Alpine ISO for --method iso (alpine)" },
+  "keys-dir": { type: "string", value: "DIR", description: "extra trusted Alpine signing keys, *.rsa.pub (alpine)" },
+  hostname: { type: "string", value: "NAME", description: "guest hostname (alpine)" },
 } as const;
 
 /** The recipe spec from `kbook image build RECIPE --package … --mirror …`. */
@@ -17,7 +23,11 @@ export function specFromArgs(args: ParsedArgs, kind: string | undefined): ImageS
   const spec: ImageSpec = { kind: kind ?? "debian" };
   const packages = args.values.package;
   if (Array.isArray(packages) && packages.length) spec.packages = packages;
-  for (const [flag, key] of [["mirror", "mirror"], ["suite", "suite"], ["disk-size", "diskSize"], ["kernel-package", "kernelPackage"]] as const) {
+  const flags = [
+    ["mirror", "mirror"], ["suite", "suite"], ["disk-size", "diskSize"], ["kernel-package", "kernelPackage"], ["release", "release"],
+    ["method", "method"], ["kernel-flavor", "kernel"], ["iso-flavor", "isoFlavor"], ["keys-dir", "keysDir"], ["hostname", "hostname"],
+  ] as const;
+  for (const [flag, key] of flags) {
     const v = stringOption(args, flag);
     if (v !== undefined) spec[key] = v;
   }

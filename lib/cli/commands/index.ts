@@ -6,5 +6,13 @@ import { doctorCommand } from "./doctor.js";
 import { imageCommand } from "./image.js";
 import { bootCommand } from "./boot.js";
 import { startCommand } from "./start.js";
+import { exportCommand } from "./export.js";
+import { gdbCommand } from "./gdb.js";
+import { kernelCommand } from "./kernel.js";
+import { runCommand } from "./run.js";
+import { collapseCommand } from "./collapse.js";
+import { flamegraphCommand } from "./flamegraph.js";
+import { diffFoldedCommand } from "./diff-folded.js";
+import { bpftraceCommand } from "./bpftrace.js";
 
-export const commands: Command[] = [startCommand, doctorCommand, imageCommand, bootCommand];
+export const commands: Command[] = [startCommand, doctorCommand, imageCommand, bootCommand, exportCommand, gdbCommand, kernelCommand, runCommand, collapseCommand, flamegraphCommand, diffFoldedCommand, bpftraceCommand];

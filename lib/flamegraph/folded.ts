@@ -72,3 +72,79 @@ export function formatCount(n: number): string {
   }
   return text.includes(".") ? text.replace(/\.?0+$/, "") : text;
 }
+
+/** One line of folded input: the stack and its count, or two counts for a differential. */
+export interface FoldedLine {
+  stack: string;
+  /** The count, or the first profile's count in a differential line. */
+  count: number;
+  /** The second profile's count: frame widths follow it, colours follow count2 - count. */
+  count2?: number;
+  /** The counts as written (kept for `--reverse`, which rebuilds lines). */
+  countText: string;
+  count2Text?: string;
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+const NUMBER = /^\d+(?:\.\d*)?$/;
+
+/** Splits "stack COUNT" at its last blank, as `^(.*)\s+?(\d+(?:\.\d*)?)$` does. */
+function splitCount(line: string): [string, string] | undefined {
+  let i = line.length - 1;
+  while (i >= 0 && !isBlank(line.charCodeAt(i))) i--;
+  if (i < 0) return undefined;
+  const count = line.slice(i + 1);
+  return NUMBER.test(count) ? [line.slice(0, i), count] : undefined;
+}
+
+/**
+ * Parses one folded line with flamegraph.pl's rules: the count is the last blank-separated
+ * number; when the text before it also ends in a number, the line is differential. Returns
+ * undefined for a line that is not folded ("" included).
+ */
+export function parseFoldedLine(line: string): FoldedLine | undefined {
+  const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+  const last = splitCount(text);
+  if (!last) return undefined;
+  const before = splitCount(last[0]);
+  if (before) {
+    return { stack: before[0], count: Number(before[1]), count2: Number(last[1]), countText: before[1], count2Text: last[1] };
+  }
+  return { stack: last[0], count: Number(last[1]), countText: last[1] };
+}
+
+/** Perl's `split ";", $stack`: trailing empty frames are dropped. */
+export function splitFrames(stack: string): string[] {
+  const frames = stack.split(";");
+  while (frames.length && frames[frames.length - 1] === "") frames.pop();
+  return frames;
+}
+
+/**
+ * Parses folded text (one "stack count" a line). Lines that are not folded are counted in
+ * `ignored`, with the first one kept for error messages.
+ */
+export function parseFolded(text: string): { lines: FoldedLine[]; ignored: number; firstIgnored?: { line: number; text: string } } {
+  const lines: FoldedLine[] = [];
+  let ignored = 0;
+  let firstIgnored: { line: number; text: string } | undefined;
+  let start = 0;
+  let number = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    number++;
+    const raw = text.slice(start, end);
+    const parsed = parseFoldedLine(raw);
+    if (parsed) lines.push(parsed);
+    else {
+      ignored++;
+      firstIgnored ??= { line: number, text: raw.slice(0, 200) };
+    }
+    start = end + 1;
+  }
+  return { lines, ignored, firstIgnored };
+}

@@ -1,0 +1,101 @@
+/**
+ * `npm run bench:export`: the time of `kbook export` on a notebook holding a 50k-frame flame
+ * graph (target ≤ 2 s) and the size of the HTML it writes. The folded stacks are generated
+ * (a seeded random call tree, kernel-like names), rendered by kbook's renderer with
+ * --minwidth 0 so every frame is drawn, and placed in a notebook next to a Vega-Lite chart so
+ * the page carries the whole vega runtime too. Timed: the in-process export (median of runs)
+ * and the whole CLI process, node startup included.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { exportNotebook } from "../lib/export/index.js";
+import { packageRoot } from "../lib/assets.js";
+import { renderFlameGraphDetailed } from "../lib/flamegraph/index.js";
+import { vegaLiteBundle } from "../lib/viz/index.js";
+
+const TARGET_FRAMES = 50_000;
+
+/** A deterministic pseudo-random generator (mulberry32), so every run draws the same graph. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Folded stacks whose merged call tree has about `frames` nodes. */
+function syntheticFolded(frames: number): string {
+  const next = random(42);
+  const verbs = ["do", "sys", "vfs", "ext4", "blk", "tcp", "ip", "sched", "mm", "irq", "page", "copy", "wake", "task"];
+  const nouns = ["read", "write", "open", "tick", "fair", "alloc", "free", "fault", "send", "recv", "iter", "lock", "queue", "entry"];
+  const name = () => `${verbs[Math.floor(next() * verbs.length)]}_${nouns[Math.floor(next() * nouns.length)]}_${Math.floor(next() * 400)}`;
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  while (seen.size < frames) {
+    const depth = 4 + Math.floor(next() * 20);
+    const stack = [["dd", "swapper", "kworker/u4:1", "bash", "perf"][Math.floor(next() * 5)]!];
+    for (let d = 1; d < depth; d++) {
+      // Reuse a prefix often, so the tree is deep and bushy like a real profile.
+      stack.push(next() < 0.7 && d < 6 ? `common_${d}_${Math.floor(next() * 3)}` : name());
+      seen.add(stack.join(";"));
+    }
+    lines.push(`${stack.join(";")} ${1 + Math.floor(next() * 50)}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+async function main(): Promise<void> {
+  const folded = syntheticFolded(TARGET_FRAMES);
+  const graph = renderFlameGraphDetailed(folded, { minwidth: 0, title: "bench: 50k frames" });
+  const chart = await vegaLiteBundle(
+    { data: { values: [{ f: "a", n: 1 }, { f: "b", n: 2 }] }, mark: "bar", encoding: { x: { field: "f", type: "nominal" }, y: { field: "n", type: "quantitative" } } },
+    "chart",
+  );
+  const notebook = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { title: "Export benchmark", language_info: { name: "typescript" } },
+    cells: [
+      { cell_type: "markdown" as const, id: "m", source: "# Export benchmark\n\nA 50k-frame flame graph.", metadata: {} },
+      { cell_type: "code" as const, id: "fg", source: "%%perf -a -g", metadata: {}, execution_count: 1, outputs: [{ output_type: "display_data" as const, data: { "image/svg+xml": graph.svg, "text/plain": "flame graph" }, metadata: {} }] },
+      { cell_type: "code" as const, id: "ch", source: "chart", metadata: {}, execution_count: 2, outputs: [{ output_type: "display_data" as const, data: chart, metadata: {} }] },
+    ],
+  };
+
+  const dir = mkdtempSync(join(tmpdir(), "kbook-bench-export-"));
+  try {
+    const input = join(dir, "bench.ipynb");
+    writeFileSync(input, JSON.stringify(notebook));
+    const times: number[] = [];
+    let size = 0;
+    for (let run = 0; run < 5; run++) {
+      const started = performance.now();
+      const { html, notes } = await exportNotebook(notebook);
+      times.push(performance.now() - started);
+      size = Buffer.byteLength(html);
+      if (notes.length) throw new Error(`unexpected notes: ${notes.join("; ")}`);
+    }
+    times.sort((a, b) => a - b);
+
+    const output = join(dir, "bench.html");
+    const cli = join(packageRoot(), "dist", "lib", "cli", "main.js");
+    const started = performance.now();
+    execFileSync(process.execPath, [cli, "export", input, "-o", output], { stdio: ["ignore", "ignore", "inherit"] });
+    const cliMs = performance.now() - started;
+
+    const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
+    console.log(`flame graph: ${graph.frames} frames (${graph.pruned} pruned), SVG ${mb(Buffer.byteLength(graph.svg))}; notebook ${mb(statSync(input).size)}`);
+    console.log(`exportNotebook (in process, 5 runs): median ${(times[2]! / 1000).toFixed(3)} s, min ${(times[0]! / 1000).toFixed(3)} s, max ${(times[4]! / 1000).toFixed(3)} s`);
+    console.log(`kbook export (whole CLI process): ${(cliMs / 1000).toFixed(3)} s — target ≤ 2 s: ${cliMs <= 2000 ? "met" : "MISSED"}`);
+    console.log(`HTML: ${mb(size)} (${mb(statSync(output).size)} written by the CLI)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,156 @@
+/**
+ * The kernel's five ZeroMQ sockets, bound as the connection file says: shell and control are
+ * ROUTERs (requests in, replies back to the sender's routing id), iopub is a PUB (outputs and
+ * status for every client), stdin a ROUTER (bound so clients can connect; kbook never asks for
+ * input) and heartbeat a REP that echoes.
+ *
+ * zeromq.js allows one `send` in flight per socket, so each socket has a queue. The queue is also
+ * what keeps iopub in order: an output enqueued before `status: idle` is sent before it.
+ */
+import { Publisher, Reply, Router, type Socket } from "zeromq";
+import { randomUUID } from "node:crypto";
+import {
+  createHeader,
+  decodeMessage,
+  encodeMessage,
+  endpoint,
+  WireError,
+  type ConnectionInfo,
+  type JsonObject,
+  type JupyterMessage,
+  type MessageSigner,
+} from "./wire.js";
+
+export type RequestChannel = "shell" | "control";
+export type MessageHandler = (message: JupyterMessage, channel: RequestChannel) => void;
+
+class SendQueue {
+  private tail: Promise<void> = Promise.resolve();
+  constructor(private readonly socket: { send(frames: Buffer[]): Promise<void> }) {}
+
+  push(frames: Buffer[]): Promise<void> {
+    this.tail = this.tail.then(
+      () => this.socket.send(frames),
+      () => this.socket.send(frames),
+    );
+    return this.tail;
+  }
+
+  /** Resolves once everything queued so far has been handed to ZeroMQ. */
+  drain(): Promise<void> {
+    return this.tail.catch(() => undefined);
+  }
+}
+
+export class KernelChannels {
+  /** The session id the kernel puts in every header it writes. */
+  readonly session = randomUUID();
+  private readonly shell = new Router();
+  private readonly control = new Router();
+  private readonly stdin = new Router();
+  private readonly iopub = new Publisher();
+  private readonly heartbeat = new Reply();
+  private readonly queues = new Map<Socket, SendQueue>();
+  private closed = false;
+
+  private constructor(
+    private readonly info: ConnectionInfo,
+    private readonly signer: MessageSigner,
+    private readonly log: (text: string) => void,
+  ) {
+    for (const s of [this.shell, this.control, this.stdin, this.iopub]) {
+      // Replies still queued when the kernel exits get half a second to leave.
+      s.linger = 500;
+      this.queues.set(s, new SendQueue(s));
+    }
+    this.heartbeat.linger = 0;
+  }
+
+  static async open(info: ConnectionInfo, signer: MessageSigner, log: (text: string) => void): Promise<KernelChannels> {
+    const channels = new KernelChannels(info, signer, log);
+    await Promise.all([
+      channels.shell.bind(endpoint(info, info.shell_port)),
+      channels.control.bind(endpoint(info, info.control_port)),
+      channels.stdin.bind(endpoint(info, info.stdin_port)),
+      channels.iopub.bind(endpoint(info, info.iopub_port)),
+      channels.heartbeat.bind(endpoint(info, info.hb_port)),
+    ]);
+    void channels.echoHeartbeats();
+    return channels;
+  }
+
+  /** Starts delivering shell and control requests to `handler` (each socket in arrival order). */
+  listen(handler: MessageHandler): void {
+    void this.receiveLoop(this.shell, "shell", handler);
+    void this.receiveLoop(this.control, "control", handler);
+  }
+
+  /** Sends a reply to `request` on the channel it came from. */
+  reply(channel: RequestChannel, request: JupyterMessage, msgType: string, content: JsonObject, metadata: JsonObject = {}): Promise<void> {
+    const socket = channel === "shell" ? this.shell : this.control;
+    return this.send(socket, {
+      identities: request.identities,
+      header: createHeader(msgType, this.session),
+      parent_header: request.header,
+      metadata,
+      content,
+    });
+  }
+
+  /** Publishes on iopub, as a child of `parent` (the request being handled) when given. */
+  publish(msgType: string, content: JsonObject, parent?: JupyterMessage["header"], metadata: JsonObject = {}): Promise<void> {
+    return this.send(this.iopub, {
+      identities: [Buffer.from(`kernel.${this.session}.${msgType}`)],
+      header: createHeader(msgType, this.session),
+      parent_header: parent ?? {},
+      metadata,
+      content,
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Let queued messages (shutdown_reply, the last idle) reach the sockets before closing.
+    await Promise.all([...this.queues.values()].map((q) => q.drain()));
+    for (const s of [this.shell, this.control, this.stdin, this.iopub, this.heartbeat]) s.close();
+  }
+
+  private send(socket: Socket & { send(frames: Buffer[]): Promise<void> }, message: Omit<JupyterMessage, "buffers">): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.queues
+      .get(socket)!
+      .push(encodeMessage(message, this.signer))
+      .catch((error: unknown) => this.log(`kbook kernel: sending ${message.header.msg_type} failed: ${String(error)}`));
+  }
+
+  private async receiveLoop(socket: Router, channel: RequestChannel, handler: MessageHandler): Promise<void> {
+    try {
+      for await (const frames of socket) {
+        let message: JupyterMessage;
+        try {
+          message = decodeMessage(frames, this.signer);
+        } catch (error) {
+          // A message we cannot trust or parse is dropped, as ipykernel does; it never runs.
+          this.log(`kbook kernel: ignoring ${channel} message: ${error instanceof WireError ? error.message : String(error)}`);
+          continue;
+        }
+        handler(message, channel);
+      }
+    } catch (error) {
+      if (!this.closed) this.log(`kbook kernel: ${channel} socket failed: ${String(error)}`);
+    }
+  }
+
+  private async echoHeartbeats(): Promise<void> {
+    try {
+      for await (const frames of this.heartbeat) await this.heartbeat.send(frames);
+    } catch (error) {
+      if (!this.closed) this.log(`kbook kernel: heartbeat socket failed: ${String(error)}`);
+    }
+  }
+
+  get connection(): ConnectionInfo {
+    return this.info;
+  }
+}

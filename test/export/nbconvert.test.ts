@@ -1,0 +1,77 @@
+/**
+ * The nbconvert route: Debian's nbconvert 6.5 (/usr/bin/python3; the python3 on PATH has no
+ * Jupyter) with assets/export/nbconvert_config.py. Without the config, nbconvert's clean_html
+ * filter strips the flame graph to bare text; with it the graphs keep their frames and kbook's
+ * script, hostile markup stays inert, and the page works offline in Chromium.
+ */
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { assetPath } from "../../lib/assets.js";
+import { openInChromium } from "./browser.js";
+import { articleNotebook, HOSTILE } from "./notebooks.js";
+
+/** The documented command line, as an argv. */
+function nbconvertArgv(notebook: string, outputDir: string, config = true): string[] {
+  return ["-m", "nbconvert", "--to", "html", ...(config ? ["--config", assetPath("export", "nbconvert_config.py")] : []), "--output-dir", outputDir, notebook];
+}
+
+let dir: string;
+let withConfig: string;
+let withoutConfig: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "kbook-nbconvert-"));
+  const notebook = join(dir, "article.ipynb");
+  await writeFile(notebook, JSON.stringify(await articleNotebook(), null, 1));
+  await execa("/usr/bin/python3", nbconvertArgv(notebook, join(dir, "with")));
+  await execa("/usr/bin/python3", nbconvertArgv(notebook, join(dir, "without"), false));
+  withConfig = await readFile(join(dir, "with", "article.html"), "utf8");
+  withoutConfig = await readFile(join(dir, "without", "article.html"), "utf8");
+}, 60_000);
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("jupyter nbconvert --to html", () => {
+  test("control: nbconvert's own clean_html reduces the flame graphs to text", () => {
+    expect(withoutConfig).toContain("kbook-flamegraph");
+    const graphs = withoutConfig.split('data-mime-type="image/svg+xml"').slice(1);
+    expect(graphs.length).toBeGreaterThan(0);
+    for (const graph of graphs) expect(graph.slice(0, graph.indexOf("</svg>"))).not.toMatch(/<rect|<g\b/);
+  });
+
+  test("with kbook's config the graphs keep frames and kbook's script, and nothing else runs", () => {
+    expect(withConfig.match(/<svg [^>]*class="kbook-flamegraph"/g)).toHaveLength(2);
+    expect((withConfig.match(/<rect /g) ?? []).length).toBeGreaterThan(40);
+    expect(withConfig.match(/<script type="text\/ecmascript">/g)).toHaveLength(2);
+    expect(withConfig).not.toContain(HOSTILE);
+    expect(withConfig).toContain("&lt;script&gt;alert(1)&lt;/script&gt; (7 samples");
+    expect(withConfig).not.toMatch(/onerror=/);
+    expect(withConfig).toContain('<table class="kbook-table">');
+  });
+
+  test("the page works offline in Chromium: search and zoom, no alert, no network", async () => {
+    const url = pathToFileURL(join(dir, "with", "article.html")).href;
+    const opened = await openInChromium(url);
+    try {
+      const graph = opened.page.locator("svg.kbook-flamegraph").first();
+      expect(await graph.locator(".fg-frames > g").count()).toBeGreaterThan(20);
+      opened.promptAnswers.push("vfs_");
+      await graph.locator(".fg-search").click();
+      await expect.poll(() => graph.locator(".fg-matched").textContent()).toMatch(/^Matched: /);
+      expect(await graph.locator('.fg-frames rect[fill="rgb(230,0,230)"]').count()).toBeGreaterThan(0);
+      await graph.locator(".fg-frames > g", { has: opened.page.locator('title:text-matches("^ksys_write \\\\(")') }).click();
+      expect(await graph.locator(".fg-frames > g.fg-hide").count()).toBeGreaterThan(0);
+      expect(await opened.page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
+      expect(opened.dialogs.filter((d) => !d.startsWith("prompt"))).toEqual([]);
+      expect(opened.requests.filter((r) => r !== url && !r.startsWith("data:"))).toEqual([]);
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { ConsoleMonitor } from "../../lib/vm/console.js";
+
+describe("ConsoleMonitor", () => {
+  it("recognises a panic as soon as its line arrives, even split across chunks", () => {
+    const monitor = new ConsoleMonitor();
+    const seen: string[] = [];
+    monitor.onPanic((p) => seen.push(p.reason));
+    monitor.feed("[    1.0] sysrq: Trigger a crash\r\n[    1.1] Kernel pa");
+    expect(seen).toEqual([]);
+    monitor.feed("nic - not syncing: sysrq triggered crash\r\n[    1.2] CPU: 0 PID: 1\r\n");
+    expect(seen).toEqual(["sysrq triggered crash"]);
+    expect(monitor.panic?.text).toContain("Trigger a crash");
+  });
+
+  it("reports a panic printed without a final newline", () => {
+    const monitor = new ConsoleMonitor();
+    monitor.feed("VFS: Unable to mount root fs\nKernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)");
+    expect(monitor.panic?.reason).toBe("VFS: Unable to mount root fs on unknown-block(0,0)");
+  });
+
+  it("keeps the last lines for error reports", () => {
+    const monitor = new ConsoleMonitor(100);
+    for (let i = 0; i < 250; i++) monitor.feed(`line ${i}\n`);
+    monitor.feed("partial");
+    const last = monitor.lastLines(40).split("\n");
+    expect(last).toHaveLength(40);
+    expect(last[0]).toBe("line 211");
+    expect(last.at(-1)).toBe("partial");
+    expect(monitor.panic).toBeUndefined();
+  });
+});
