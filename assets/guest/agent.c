@@ -77,7 +77,7 @@ struct command {
 
 static struct command commands[MAX_COMMANDS];
 static struct buf inbuf, outbuf;
-static int port_in = -1, port_out = -1, stdio_mode, connected, resyncing;
+static int port_in = -1, port_out = -1, stdio_mode, connected, resyncing, oom_protected;
 static sigset_t original_mask;
 extern char **environ;
 
@@ -308,7 +308,7 @@ static void start_command(uint32_t id, const uint8_t *p, size_t len) {
     for (int s = 1; s < NSIG; s++) sigaction(s, &dfl, NULL);
     /* Its own session and process group: SIGINT/SIGKILL reach the whole command tree. */
     setsid();
-    write_file("/proc/self/oom_score_adj", "0");
+    if (oom_protected) write_file("/proc/self/oom_score_adj", "0");
     dup2(fds[0], 0); dup2(fds[3], 1); dup2(fds[5], 2);
     int32_t report[2] = {0, 0};
     if (cwd.items[0][0] && chdir(cwd.items[0]) < 0) report[0] = 1;
@@ -540,8 +540,10 @@ static void check_connected(void) {
   }
 }
 
+/* The virtio_console driver hands out at most one 4 KiB buffer per read(): take several per
+ * wakeup instead of going back to poll() for each. */
 static void read_port(void) {
-  for (int rounds = 0; rounds < 8; rounds++) {
+  for (int rounds = 0; rounds < 32; rounds++) {
     ssize_t n;
     do n = read(port_in, buf_space(&inbuf, 262144), 262144); while (n < 0 && errno == EINTR);
     if (n < 0 && errno == EAGAIN) return;
@@ -594,6 +596,7 @@ int main(int argc, char **argv) {
     /* A workload that exhausts guest memory must not take the command channel with it.
      * Commands get the default score back (see start_command). */
     write_file("/proc/self/oom_score_adj", "-1000");
+    oom_protected = 1;
     for (int waited = 0;; waited++) {
       port_in = device ? open(device, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) : open_named_port(name);
       if (port_in >= 0) break;

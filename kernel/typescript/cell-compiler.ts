@@ -13,9 +13,9 @@
  * notebook's directory: the same order the runtime uses (runtime.ts), so what type checks loads.
  */
 import { statSync } from "node:fs";
+import { join } from "node:path";
 import type * as TS from "typescript";
 import { ts } from "./typescript.js";
-import { join } from "node:path";
 import { describeCell, parseCell, type CellShape } from "./cell-source.js";
 import { DeclarationContext, declarationsFromEmit, type DeclarationUpdate } from "./declarations.js";
 import { scriptTransformer } from "./emit-transform.js";
@@ -70,6 +70,7 @@ export class CellCompiler {
   private version = 0;
   private nextCommit = 1;
   private readonly pending = new Map<number, DeclarationUpdate>();
+  private readonly fsAnswers = new Map<string, unknown>();
   private readonly snapshots = new Map<string, { version: string; snapshot: TS.IScriptSnapshot | undefined }>();
 
   constructor(private readonly config: CellCompilerOptions) {
@@ -202,9 +203,35 @@ export class CellCompiler {
   }
 
   private update(text: string): void {
+    // File system answers are remembered while one program is built (a new file the user writes
+    // between cells is seen by the next cell): the service asks about the same package.json
+    // files once per source file, a hundred times per cell otherwise.
+    this.fsAnswers.clear();
     if (text === this.text) return;
     this.text = text;
     this.version++;
+  }
+
+  /**
+   * Files the user may edit between cells (their own modules) are versioned by mtime. Packages
+   * and kbook's own built API never change while the kernel runs (its modules are loaded once).
+   */
+  private fileVersion(file: string): string {
+    const root = this.config.packageRoot;
+    if (file.includes("/node_modules/") || file.startsWith(join(root, "dist") + "/") || file.startsWith(join(root, "assets") + "/")) return "0";
+    try {
+      return String(statSync(file).mtimeMs);
+    } catch {
+      return "missing";
+    }
+  }
+
+  private remembered<T>(kind: string, path: string, answer: () => T): T {
+    const key = `${kind}\0${path}`;
+    if (this.fsAnswers.has(key)) return this.fsAnswers.get(key) as T;
+    const value = answer();
+    this.fsAnswers.set(key, value);
+    return value;
   }
 
   private host(): TS.LanguageServiceHost {
@@ -212,12 +239,12 @@ export class CellCompiler {
     // getModuleResolutionCache is read by the language service though not in its public host type.
     const host: TS.LanguageServiceHost & { getModuleResolutionCache(): TS.ModuleResolutionCache } = {
       getScriptFileNames: () => [this.config.globalsFile, this.cellFile],
-      getScriptVersion: (f) => (f === this.cellFile ? String(this.version) : fileVersion(f)),
+      getScriptVersion: (f) => (f === this.cellFile ? String(this.version) : this.remembered("version", f, () => this.fileVersion(f))),
       getScriptSnapshot: (f) => {
         if (f === this.cellFile) return ts.ScriptSnapshot.fromString(this.text);
         // The service asks for every file's snapshot for every new program (each cell): reading
         // lib and @types files again each time would dominate a trivial cell's check.
-        const version = fileVersion(f);
+        const version = this.remembered("version", f, () => this.fileVersion(f));
         const cached = this.snapshots.get(f);
         if (cached?.version === version) return cached.snapshot;
         const text = sys.readFile(f);
@@ -228,12 +255,12 @@ export class CellCompiler {
       getCurrentDirectory: () => this.config.cwd,
       getCompilationSettings: () => this.options,
       getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
-      fileExists: (f) => f === this.cellFile || sys.fileExists(f),
-      readFile: (f, encoding) => (f === this.cellFile ? this.text : sys.readFile(f, encoding)),
+      fileExists: (f) => f === this.cellFile || this.remembered("exists", f, () => sys.fileExists(f)),
+      readFile: (f, encoding) => (f === this.cellFile ? this.text : this.remembered("read", f, () => sys.readFile(f, encoding))),
       readDirectory: sys.readDirectory,
-      directoryExists: sys.directoryExists,
+      directoryExists: (d) => this.remembered("dir", d, () => sys.directoryExists(d)),
       getDirectories: sys.getDirectories,
-      realpath: sys.realpath,
+      realpath: (p) => this.remembered("realpath", p, () => sys.realpath!(p)),
       useCaseSensitiveFileNames: () => sys.useCaseSensitiveFileNames,
       // Without this TypeScript re-reads every package.json for each new program (per cell).
       getModuleResolutionCache: () => this.resolutionCache,
@@ -252,15 +279,6 @@ export class CellCompiler {
   }
 }
 
-/** Files the user may edit between cells (their own modules) are versioned by mtime; the rest never change. */
-function fileVersion(file: string): string {
-  if (file.includes("/node_modules/") || file.includes("/typescript/lib/")) return "0";
-  try {
-    return String(statSync(file).mtimeMs);
-  } catch {
-    return "missing";
-  }
-}
 
 function toCellDiagnostic(d: TS.Diagnostic, file: TS.SourceFile, firstCellLine: number): CellDiagnostic {
   const message = ts.flattenDiagnosticMessageText(d.messageText, "\n");

@@ -4,7 +4,8 @@
  */
 export { parseMiLine, decodeMiCString, quoteMiArgument, MiSyntaxError, type MiRecord, type MiValue, type MiTuple, type MiResultClass } from "./mi.js";
 export { GdbError, GdbTimeoutError, type MiCommandResult } from "./mi-channel.js";
-export { GdbSession, type GdbSessionOptions, type GdbTargetState, type GdbBreakpoint, type Location } from "./session.js";
+export { GdbSession, type GdbSessionOptions, type GdbTargetState } from "./session.js";
+export type { GdbBreakpoint, Location } from "./breakpoint.js";
 export {
   describeStop,
   renderStopDisplay,

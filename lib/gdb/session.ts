@@ -6,7 +6,9 @@
  */
 import { GdbError, GdbTimeoutError, MiChannel, type MiCommandResult } from "./mi-channel.js";
 import type { KernelSymbols } from "./symbols.js";
-import { quoteMiArgument, type MiRecord, type MiTuple, type MiValue } from "./mi.js";
+import { quoteMiArgument, type MiRecord, type MiTuple } from "./mi.js";
+import { locationSpec, parseBreakpoint, type GdbBreakpoint, type Location } from "./breakpoint.js";
+import { integerRegisters, memoryBytes } from "./memory.js";
 import {
   ARGUMENT_REGISTERS,
   formatAddress,
@@ -30,20 +32,6 @@ export interface GdbSessionOptions {
   /** Default time an MI command may take (ms); loading a large vmlinux gets its own timeout. */
   commandTimeoutMs?: number;
 }
-
-export interface GdbBreakpoint {
-  number: number;
-  /** "hw breakpoint" or "breakpoint". */
-  type: string;
-  hardware: boolean;
-  /** What was asked for, e.g. "do_sys_openat2" or "*0xffffffff81363fa0". */
-  location: string;
-  /** Resolved addresses (several for an inlined or duplicated function). */
-  addresses: bigint[];
-  function?: string;
-}
-
-export type Location = string | bigint | number;
 
 const STRING_CHUNK = 256;
 const PAGE = 4096n;
@@ -150,10 +138,13 @@ export class GdbSession {
   }
 
   /** Connects to a gdbstub (QEMU's `-gdb tcp:127.0.0.1:PORT`); the target is stopped afterwards. */
-  async targetRemote(host: string, port: number, options: { timeoutMs?: number } = {}): Promise<GdbStop> {
+  async targetRemote(host: string, port: number, options: { connectTimeoutMs?: number } = {}): Promise<GdbStop> {
     this.registerNames = undefined;
+    // gdb retries a refused connection for 15 s by default; a VM's stub listens from the start.
+    const seconds = Math.max(1, Math.round((options.connectTimeoutMs ?? 5000) / 1000));
+    await this.mi(`-gdb-set tcp connect-timeout ${seconds}`);
     try {
-      await this.mi(`-target-select remote ${host}:${port}`, options);
+      await this.mi(`-target-select remote ${host}:${port}`, { timeoutMs: seconds * 1000 + 30_000 });
     } catch (error) {
       throw new GdbError(`-target-select remote ${host}:${port}`, `gdb could not connect to the gdbstub at ${host}:${port}.`, {
         cause: error,
@@ -289,29 +280,14 @@ export class GdbSession {
   async registers(): Promise<Record<string, bigint>> {
     const names = await this.registerNameList();
     const values = (await this.mi("-data-list-register-values --skip-unavailable x")).results["register-values"];
-    const out: Record<string, bigint> = {};
-    if (!Array.isArray(values)) return out;
-    for (const v of values as MiTuple[]) {
-      const name = names[Number(v.number)];
-      const text = typeof v.value === "string" ? v.value : "";
-      if (name && /^(0x[0-9a-fA-F]+|-?\d+)$/.test(text)) out[name] = BigInt(text);
-    }
-    return out;
+    return integerRegisters(names, values);
   }
 
   /** Reads `length` bytes of target memory at an address or address expression. */
   async read(address: Location, length: number): Promise<Uint8Array> {
     const at = typeof address === "string" && !/^0x[0-9a-f]+$/i.test(address) ? address : formatAddress(BigInt(address));
     const result = await this.mi(`-data-read-memory-bytes ${quoteMiArgument(at)} ${length}`);
-    const bytes = new Uint8Array(length);
-    let got = 0;
-    for (const block of (Array.isArray(result.results.memory) ? result.results.memory : []) as MiTuple[]) {
-      const offset = Number(parseAddress(block.offset as string) ?? 0n);
-      const hex = typeof block.contents === "string" ? block.contents : "";
-      const chunk = Buffer.from(hex, "hex");
-      bytes.set(chunk.subarray(0, Math.max(0, length - offset)), offset);
-      got += chunk.length;
-    }
+    const { bytes, got } = memoryBytes(result.results.memory, length);
     if (got < length) {
       throw new GdbError(`-data-read-memory-bytes ${at} ${length}`, `Could read only ${got} of ${length} bytes at ${at}.`, {
         hint: "Part of the range is not mapped.",
@@ -439,28 +415,6 @@ export class GdbSession {
     }
     return withStopDisplay(stop);
   }
-}
-
-function locationSpec(location: Location): string {
-  if (typeof location === "bigint" || typeof location === "number") return `*${formatAddress(BigInt(location))}`;
-  const text = location.trim();
-  return /^0x[0-9a-f]+$/i.test(text) ? `*${text}` : text;
-}
-
-function parseBreakpoint(value: MiValue | undefined, spec: string): GdbBreakpoint {
-  const t = (value && typeof value === "object" && !Array.isArray(value) ? value : {}) as MiTuple;
-  const locations = Array.isArray(t.locations) ? (t.locations as MiTuple[]) : [t];
-  const addresses = locations.map((l) => parseAddress(l.addr as string)).filter((a): a is bigint => a !== undefined);
-  const fn = (typeof t.func === "string" ? t.func : undefined) ?? (typeof t.at === "string" ? t.at.replace(/^<|(\+\d+)?>$/g, "") : undefined);
-  const type = typeof t.type === "string" ? t.type : "breakpoint";
-  return {
-    number: Number(t.number),
-    type,
-    hardware: type.startsWith("hw"),
-    location: typeof t["original-location"] === "string" ? t["original-location"] : spec,
-    addresses,
-    ...(fn ? { function: fn } : {}),
-  };
 }
 
 function formatSeconds(ms: number): string {

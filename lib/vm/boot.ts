@@ -4,7 +4,7 @@
  * timeout) with the evidence: QEMU's stderr or the last console lines.
  */
 import { execa, type ResultPromise } from "execa";
-import { mkdtemp, rm, access, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, access, readFile, readdir, writeFile } from "node:fs/promises";
 import { rmSync } from "node:fs";
 import { createServer, connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,6 +14,7 @@ import { ConsoleMonitor } from "./console.js";
 import { resolveImage, checkKernelFile, type ImageRef, type BootableImage } from "./image-ref.js";
 import { Vm } from "./vm.js";
 import { guestKit } from "../images/kit.js";
+import { isAlive } from "../images/store.js";
 import { AgentClient } from "../agent/index.js";
 import { detectAccel } from "../system/accel.js";
 import { runTool } from "../system/run.js";
@@ -75,6 +76,19 @@ process.on("exit", () => {
   }
 });
 
+/**
+ * Run directories of VMs whose kbook process died without cleaning up (SIGKILL, a crash): their
+ * QEMU died with it (PR_SET_PDEATHSIG), so only the directory is left to remove.
+ */
+async function removeStaleRunDirs(): Promise<void> {
+  for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+    if (!name.startsWith("kbook-vm-")) continue;
+    const dir = join(tmpdir(), name);
+    const owner = Number(await readFile(join(dir, "owner.pid"), "utf8").catch(() => "0"));
+    if (owner && !isAlive(owner)) await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** A free TCP port on 127.0.0.1 (bound and released; QEMU binds it right after). */
 export async function freeLocalPort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -109,7 +123,9 @@ export async function planBoot(options: BootOptions, progress = new ProgressRepo
   const layout = image.layout;
   const decision = await detectAccel();
   const accel = options.accel === undefined || options.accel === "auto" ? decision.accel : options.accel;
+  await removeStaleRunDirs();
   const runDir = await mkdtemp(join(tmpdir(), "kbook-vm-"));
+  await writeFile(join(runDir, "owner.pid"), String(process.pid));
   let disk: QemuPlan["disk"];
   if (layout.disk) {
     const base = join(image.dir, layout.disk.file);

@@ -4,10 +4,10 @@
  * check that the stub listens on 127.0.0.1 only and that no gdb or QEMU is left behind.
  */
 import { execa } from "execa";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Vm } from "../../lib/vm/index.js";
 import type { GdbSession } from "../../lib/gdb/session.js";
 import type { StoredImage } from "../../lib/images/index.js";
@@ -15,15 +15,28 @@ import type { StoredImage } from "../../lib/images/index.js";
 const vmIndex = resolve(import.meta.dirname, "../../lib/vm/index.ts");
 const cli = resolve("dist/lib/cli/main.js");
 
-async function pidsOf(command: string): Promise<number[]> {
+/** Live processes named `command` whose command line contains every one of `words`. */
+async function pidsOf(command: string, ...words: string[]): Promise<number[]> {
   const pids: number[] = [];
   for (const name of await readdir("/proc")) {
     if (!/^\d+$/.test(name)) continue;
-    const comm = (await readFile(`/proc/${name}/comm`, "utf8").catch(() => "")).trim();
-    const state = await readFile(`/proc/${name}/stat`, "utf8").catch(() => "");
-    if (comm.startsWith(command) && !/\) Z /.test(state)) pids.push(Number(name));
+    const stat = await readFile(`/proc/${name}/stat`, "utf8").catch(() => "");
+    const m = /^\d+ \((.*)\) (\S)/.exec(stat);
+    if (!m || !m[1]!.startsWith(command) || m[2] === "Z") continue;
+    const cmdline = (await readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "")).split("\0").join(" ");
+    if (words.every((w) => cmdline.includes(w))) pids.push(Number(name));
   }
   return pids;
+}
+
+function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
 }
 
 /** Listening sockets on a TCP port, as "address:port" from /proc/net/tcp and tcp6 (state 0A). */
@@ -65,22 +78,11 @@ async function gdbFor(vm: Vm, image: StoredImage): Promise<GdbSession> {
 describe.skipIf(!existsSync(vmIndex))("gdb on the Debian guest through QEMU's gdbstub", () => {
   let image: StoredImage;
   let bootVm: (typeof import("../../lib/vm/index.js"))["bootVm"];
-  let gdbBefore: number[];
-  let qemuBefore: number[];
 
   beforeAll(async () => {
     ({ bootVm } = await import("../../lib/vm/index.js"));
     const { testImage } = await import("../support/images.js");
     image = await testImage("debian");
-    gdbBefore = await pidsOf("gdb");
-    qemuBefore = await pidsOf("qemu-system");
-  });
-
-  afterAll(async () => {
-    // Nothing this file started may outlive it.
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await pidsOf("gdb")).filter((p) => !gdbBefore.includes(p))).toEqual([]);
-    expect((await pidsOf("qemu-system")).filter((p) => !qemuBefore.includes(p))).toEqual([]);
   });
 
   it("breaks on do_sys_openat2 when cat opens a file, reads the path from $rsi, backtraces, continues", async () => {
@@ -139,6 +141,9 @@ describe.skipIf(!existsSync(vmIndex))("gdb on the Debian guest through QEMU's gd
       await g?.close();
       await vm.shutdown();
     }
+    // Nothing this test started may outlive it.
+    expect(alive(g?.pid)).toBe(false);
+    expect(alive(vm.pid)).toBe(false);
   });
 
   it("catches start_kernel from a paused boot, then lets the guest boot", async () => {
@@ -166,9 +171,13 @@ describe.skipIf(!existsSync(vmIndex))("gdb on the Debian guest through QEMU's gd
       await g?.close();
       await vm.shutdown();
     }
+    expect(alive(g?.pid)).toBe(false);
+    expect(alive(vm.pid)).toBe(false);
   });
 
   it("kbook gdb boots paused, runs gdb with symbols to start_kernel, and cleans up when gdb quits", async () => {
+    const qemuBefore = await pidsOf("qemu-system", image.dir, "-gdb");
+    const gdbBefore = await pidsOf("gdb", "target remote 127.0.0.1:");
     const run = await execa("node", [cli, "gdb", "--image", image.dir, "--break", "start_kernel", "--continue"], {
       input: "bt\ninfo symbol $pc\nquit\n",
       reject: false,
@@ -179,5 +188,8 @@ describe.skipIf(!existsSync(vmIndex))("gdb on the Debian guest through QEMU's gd
     expect(run.stdout).toMatch(/#0 +0x[0-9a-f]+ in start_kernel/);
     expect(run.stdout).toMatch(/start_kernel in section/);
     expect(run.exitCode).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await pidsOf("qemu-system", image.dir, "-gdb")).filter((p) => !qemuBefore.includes(p))).toEqual([]);
+    expect((await pidsOf("gdb", "target remote 127.0.0.1:")).filter((p) => !gdbBefore.includes(p))).toEqual([]);
   });
 });

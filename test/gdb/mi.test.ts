@@ -4,6 +4,9 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { decodeMiCString, MiSyntaxError, parseMiLine, quoteMiArgument, type MiRecord, type MiTuple, type MiValue } from "../../lib/gdb/mi.js";
 
+// Fixtures are gdb 13.1 output recorded here: host-session.mi from testdata/target.c built with -g;
+// qemu-session.mi and qemu-running-errors.mi from QEMU 7.2's gdbstub with a Debian 6.1 kernel and
+// kbook's kallsyms symbol ELF (the second sent commands while the guest ran, to record gdb's errors).
 const testdata = join(import.meta.dirname, "testdata");
 const lines = (name: string) => readFileSync(join(testdata, name), "utf8").split("\n").filter((l) => l !== "");
 

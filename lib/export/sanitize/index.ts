@@ -2,7 +2,7 @@
  * Making untrusted outputs safe to place in the exported page: HTML and SVG are re-serialised
  * through one policy (see policy.ts), with ids and styles confined to the output they came from.
  */
-import { walkHtml } from "./html.js";
+import { tokenizeHtml } from "./html.js";
 import { SanitizingWriter, type SanitizeOptions } from "./writer.js";
 import { tokenizeXml } from "./xml.js";
 
@@ -25,6 +25,6 @@ export function sanitizeSvg(svg: string, options: SanitizeOptions): Sanitized {
 /** Sanitises an HTML fragment. */
 export function sanitizeHtml(html: string, options: SanitizeOptions): Sanitized {
   const writer = new SanitizingWriter(options, "html");
-  walkHtml(html, writer);
+  tokenizeHtml(html, writer);
   return { html: writer.finish(), removed: writer.removed };
 }

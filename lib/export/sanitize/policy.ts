@@ -69,32 +69,59 @@ export interface IdScope {
   prefix: string;
 }
 
+/** What an attribute name means for the policy, decided once per name (flame graphs repeat a few names 300k times). */
+type AttributeKind = "drop" | "id" | "style" | "href" | "src" | "target" | "type" | "value";
+const attributeKinds: Record<Namespace, Map<string, AttributeKind>> = { html: new Map(), svg: new Map() };
+
+function attributeKind(ns: Namespace, name: string): AttributeKind {
+  let kind = attributeKinds[ns].get(name);
+  if (kind === undefined) {
+    const lower = name.toLowerCase();
+    if (!ATTRIBUTE_NAME.test(name) || lower.startsWith("on")) kind = "drop";
+    else if (lower === "id" || lower === "style") kind = lower;
+    else if (ns === "html") {
+      if (!HTML_ATTRIBUTES.has(lower) && !/^(aria|data)-[a-z0-9_.-]+$/.test(lower)) kind = "drop";
+      else kind = lower === "href" || lower === "src" || lower === "target" || lower === "type" ? lower : "value";
+    } else if (SVG_DENIED_ATTRIBUTES.has(lower)) kind = "drop";
+    else kind = lower === "href" || lower === "xlink:href" ? "href" : "value";
+    attributeKinds[ns].set(name, kind);
+  }
+  return kind;
+}
+
+/** Colours are most of a flame graph's parenthesised values; they cannot name a resource. */
+const PLAIN_COLOR = /^rgba?\([\d.,\s%]*\)$/;
+
 /**
  * The attribute to write for `name=value` on element `element`, or undefined to drop it.
  * `value` is the decoded value; the caller escapes what is returned.
  */
 export function checkAttribute(element: string, ns: Namespace, name: string, value: string, scope: IdScope): string | undefined {
-  const lower = name.toLowerCase();
-  if (!ATTRIBUTE_NAME.test(name) || lower.startsWith("on")) return undefined;
-  if (lower === "id") return scope.prefix + value;
-  if (lower === "style") return sanitizeCss(value, scope, "declarations");
-  if (ns === "html") {
-    if (!HTML_ATTRIBUTES.has(lower) && !/^(aria|data)-[a-z0-9_.-]+$/.test(lower)) return undefined;
-    if (lower === "href") return element === "a" ? safeLinkUrl(value) : undefined;
-    if (lower === "src") return element === "img" && IMAGE_DATA_URL.test(value.trim()) ? value.trim() : undefined;
-    if (lower === "target") return value === "_blank" ? value : undefined;
-    if (lower === "type" && element === "input") return ["search", "text", "checkbox"].includes(value.toLowerCase()) ? value : undefined;
-    return value;
+  switch (attributeKind(ns, name)) {
+    case "drop":
+      return undefined;
+    case "id":
+      return scope.prefix + value;
+    case "style":
+      return sanitizeCss(value, scope, "declarations");
+    case "href":
+      if (element === "a") return safeLinkUrl(value);
+      if (ns === "html") return undefined;
+      {
+        const trimmed = value.trim();
+        if (trimmed.startsWith("#")) return `#${scope.prefix}${trimmed.slice(1)}`;
+        return (element === "image" || element === "feimage") && IMAGE_DATA_URL.test(trimmed) ? trimmed : undefined;
+      }
+    case "src":
+      return element === "img" && IMAGE_DATA_URL.test(value.trim()) ? value.trim() : undefined;
+    case "target":
+      return value === "_blank" ? value : undefined;
+    case "type":
+      return element !== "input" || ["search", "text", "checkbox"].includes(value.toLowerCase()) ? value : undefined;
+    default:
+      if (ns === "html" || !value.includes("(") || PLAIN_COLOR.test(value)) return value;
+      return rewriteUrls(value, scope);
   }
-  if (SVG_DENIED_ATTRIBUTES.has(lower)) return undefined;
-  if (lower === "href" || lower === "xlink:href") {
-    if (element === "a") return safeLinkUrl(value);
-    const trimmed = value.trim();
-    if (trimmed.startsWith("#")) return `#${scope.prefix}${trimmed.slice(1)}`;
-    return (element === "image" || element === "feimage") && IMAGE_DATA_URL.test(trimmed) ? trimmed : undefined;
-  }
-  if (value.includes("(")) return rewriteUrls(value, scope);
-  return value;
 }
 
 /**

@@ -27,10 +27,15 @@ export interface SanitizeOptions {
   nonce?: string;
 }
 
-export type Attributes = ReadonlyArray<readonly [string, string]>;
+/** Attributes as a flat list, [name, value, name, value, …], values decoded. */
+export type Attributes = readonly string[];
 
 interface Frame {
   name: string;
+  /** The name lower-cased, to match end tags. */
+  lower: string;
+  /** The element's namespace. */
+  own: Namespace;
   /** Namespace of the element's children (HTML inside an SVG foreignObject). */
   ns: Namespace;
   /** keep: written; unwrap: children only; drop: nothing; collect: text gathered for a decision. */
@@ -44,8 +49,8 @@ interface Frame {
 
 export class SanitizingWriter {
   private out = "";
-  /** A start tag written without its ">" (see the file comment), and its namespace. */
-  private pending: Namespace | undefined;
+  /** Set while a start tag is written without its ">" (see the file comment). */
+  private pending = false;
   private readonly stack: Frame[] = [];
   private readonly scope: IdScope;
   /** Elements removed, by name, so the page can say what an output lost. */
@@ -62,25 +67,25 @@ export class SanitizingWriter {
     const parent = this.stack[this.stack.length - 1];
     const name = rawName.toLowerCase();
     if (parent !== undefined && (parent.mode === "drop" || parent.mode === "collect")) {
-      if (!selfClosing && !(parent.ns === "html" && HTML_VOID.has(name))) this.stack.push({ name, ns: parent.ns, mode: "drop" });
+      if (!selfClosing && !(parent.ns === "html" && HTML_VOID.has(name))) this.stack.push({ name, lower: name, own: parent.ns, ns: parent.ns, mode: "drop" });
       return;
     }
     const parentNs = parent === undefined ? this.rootNs : parent.ns;
     const ns: Namespace = parentNs === "svg" || name === "svg" ? "svg" : "html";
     const mode: Frame["mode"] =
       name === "script" || name === "style" ? "collect" : this.options.trusted ? "keep" : elementAction(name, ns);
-    const frame: Frame = { name: rawName, ns: ns === "svg" && name === "foreignobject" ? "html" : ns, mode };
+    const frame: Frame = { name: rawName, lower: name, own: ns, ns: ns === "svg" && name === "foreignobject" ? "html" : ns, mode };
     if (mode === "keep") {
       this.finishPending();
       this.out += this.startTag(rawName, name, ns, attributes);
-      this.pending = ns;
+      this.pending = true;
     } else if (mode === "collect") {
       frame.startTag = this.startTag(rawName, name, ns, attributes) + ">";
       frame.collected = "";
       if (name === "script") frame.scriptType = typeAttribute(attributes);
     } else if (mode === "drop") this.count(name);
     this.stack.push(frame);
-    if (selfClosing || (ns === "html" && HTML_VOID.has(name))) this.close(rawName);
+    if (selfClosing || (ns === "html" && HTML_VOID.has(name))) this.pop();
   }
 
   text(text: string): void {
@@ -96,31 +101,40 @@ export class SanitizingWriter {
     this.out += escapeText(text);
   }
 
-  close(_rawName: string): void {
-    const frame = this.stack.pop();
-    if (frame === undefined) return;
-    if (frame.mode === "collect") this.finishCollected(frame);
-    else if (frame.mode === "keep") this.endTag(frame);
+  /** Closes the innermost open element called `name` (and any left open inside it); else nothing. */
+  close(name: string): void {
+    const lower = name.toLowerCase();
+    let index = this.stack.length - 1;
+    while (index >= 0 && this.stack[index]!.lower !== lower) index--;
+    while (index >= 0 && this.stack.length > index) this.pop();
   }
 
   /** The sanitised markup; closes anything the input left open. */
   finish(): string {
-    while (this.stack.length) this.close(this.stack[this.stack.length - 1]!.name);
+    while (this.stack.length) this.pop();
     this.finishPending();
     return this.out;
   }
 
+  private pop(): void {
+    const frame = this.stack.pop()!;
+    if (frame.mode === "collect") this.finishCollected(frame);
+    else if (frame.mode === "keep") this.endTag(frame);
+  }
+
   private finishPending(): void {
-    if (this.pending !== undefined) {
+    if (this.pending) {
       this.out += ">";
-      this.pending = undefined;
+      this.pending = false;
     }
   }
 
   /** The start tag without its closing ">". */
   private startTag(rawName: string, name: string, ns: Namespace, attributes: Attributes): string {
     let tag = `<${rawName}`;
-    for (const [attrName, value] of attributes) {
+    for (let i = 0; i < attributes.length; i += 2) {
+      const attrName = attributes[i]!;
+      const value = attributes[i + 1]!;
       // A script's src/href would load code from elsewhere; only its type is kept.
       if (name === "script" && attrName.toLowerCase() !== "type") continue;
       const kept = this.options.trusted ? trustedAttribute(attrName, value) : checkAttribute(name, ns, attrName, value, this.scope);
@@ -132,13 +146,10 @@ export class SanitizingWriter {
   }
 
   private endTag(frame: Frame): void {
-    const html = this.stack.length ? this.stack[this.stack.length - 1]!.ns === "html" : this.rootNs === "html";
-    // The element's own namespace is its parent's children's namespace.
-    const ownNs: Namespace = frame.name.toLowerCase() === "svg" ? "svg" : html ? "html" : "svg";
-    if (this.pending !== undefined) {
-      this.pending = undefined;
+    if (this.pending) {
+      this.pending = false;
       // SVG (foreign content) allows `<rect/>`, which keeps 50k-frame graphs noticeably smaller.
-      if (ownNs === "svg") return void (this.out += "/>");
+      if (frame.own === "svg") return void (this.out += "/>");
       this.out += ">";
       if (HTML_VOID.has(frame.name.toLowerCase())) return;
     }
@@ -149,8 +160,7 @@ export class SanitizingWriter {
   private finishCollected(frame: Frame): void {
     const source = frame.collected!;
     const name = frame.name.toLowerCase();
-    const parentNs = this.stack.length ? this.stack[this.stack.length - 1]!.ns : this.rootNs;
-    const inHtml = parentNs === "html";
+    const inHtml = frame.own === "html";
     let body: string | undefined;
     if (name === "style") {
       const css = this.options.trusted ? source : sanitizeCss(source, this.scope, "sheet");
@@ -177,7 +187,7 @@ export class SanitizingWriter {
 
 /** A <script type="application/json"> is data the browser never runs (kbook's lists keep items in one). */
 function typeAttribute(attributes: Attributes): string {
-  for (const [name, value] of attributes) if (name.toLowerCase() === "type") return value.trim().toLowerCase();
+  for (let i = 0; i < attributes.length; i += 2) if (attributes[i]!.toLowerCase() === "type") return attributes[i + 1]!.trim().toLowerCase();
   return "";
 }
 

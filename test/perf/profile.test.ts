@@ -1,0 +1,61 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { Profile, collapsePerfScriptFile } from "../../lib/perf/index.js";
+import { peerExpected, peerInput } from "./peer.js";
+
+/** Self and total per function, counted straight from folded text. */
+function countByHand(folded: string, skipRoot: boolean) {
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  let all = 0;
+  for (const line of folded.trim().split("\n")) {
+    const cut = line.lastIndexOf(" ");
+    const count = Number(line.slice(cut + 1));
+    const frames = line.slice(0, cut).split(";").slice(skipRoot ? 1 : 0);
+    all += count;
+    if (frames.length) self.set(frames.at(-1)!, (self.get(frames.at(-1)!) ?? 0) + count);
+    for (const f of new Set(frames)) total.set(f, (total.get(f) ?? 0) + count);
+  }
+  return { self, total, all };
+}
+
+describe("Profile", () => {
+  const { folded } = collapsePerfScriptFile(peerInput("perf-vertx-stacks-01"), { all: true });
+  const profile = new Profile(folded, { source: "test capture", event: "cpu-clock", rootIsProcess: true });
+  const text = readFileSync(peerExpected("perf-vertx-stacks-01", "all"), "utf8");
+
+  it("folded() is the collapsed text", () => {
+    expect(profile.folded()).toBe(text);
+    expect(new Profile(text).folded()).toBe(text);
+  });
+
+  it("top(n) has each function's self and total samples", () => {
+    const hand = countByHand(text, true);
+    const top = profile.top(15);
+    expect(top).toHaveLength(15);
+    for (const row of top) {
+      expect(row.self).toBe(hand.self.get(row.name) ?? 0);
+      expect(row.total).toBe(hand.total.get(row.name));
+      expect(row.selfPercent).toBeCloseTo((100 * row.self) / hand.all, 10);
+    }
+    const selfs = [...hand.self.values()].sort((a, b) => b - a);
+    expect(top.map((r) => r.self)).toEqual(selfs.slice(0, 15));
+    const byTotal = profile.top(5, { by: "total" });
+    const totals = [...hand.total.values()].sort((a, b) => b - a);
+    expect(byTotal.map((r) => r.total)).toEqual(totals.slice(0, 5));
+    // The process name is the root of perf stacks, not a function.
+    expect(top.some((r) => r.name === "java")).toBe(false);
+  });
+
+  it("renders itself and displays in a notebook as SVG with a text summary", () => {
+    const svg = profile.svg({ title: "vertx" });
+    expect(svg).toContain("<svg");
+    expect(svg).toContain(">vertx</text>");
+    expect(svg).toContain(">test capture</text>");
+    const bundle = profile[Symbol.for("Jupyter.display")]();
+    expect(Object.keys(bundle).sort()).toEqual(["image/svg+xml", "text/plain"]);
+    expect(bundle["image/svg+xml"]).toMatch(/^<\?xml/);
+    expect(bundle["text/plain"]).toMatch(/^Profile: [\d,]+ samples \(cpu-clock\), \d+ distinct stacks — test capture/);
+    expect(bundle["text/plain"]).toContain(profile.top(1)[0]!.name);
+  });
+});
