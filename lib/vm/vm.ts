@@ -11,6 +11,9 @@ import { ConsoleMonitor } from "./console.js";
 import { QmpClient } from "./qmp.js";
 import { KbookError } from "../errors/index.js";
 import { formatDuration } from "../progress/index.js";
+import { recordPerf, type PerfRecordOptions, type Profile } from "../perf/index.js";
+import { bpftrace, listProbes, type BpftraceResult, type ProbeList } from "../bpftrace/index.js";
+import { connectGdb, type GdbSession, type GdbTarget } from "../gdb/index.js";
 
 interface VmParts {
   boot: BootPlan;
@@ -134,6 +137,56 @@ export class Vm implements Guest {
     return this.channel().copyOut(guestPath, hostPath).catch((e) => this.explain(e));
   }
 
+  /** perf in the guest: `await vm.perf.record({ command: "dd if=/dev/zero of=/tmp/t bs=1M count=100" })`. */
+  readonly perf = {
+    record: (options?: PerfRecordOptions): Promise<Profile> => recordPerf(this, options),
+  };
+
+  /**
+   * Runs a bpftrace program in the guest: `vm.bpftrace(program, { duration: "5s" })`, or as a
+   * tagged template: vm.bpftrace`kprobe:task_tick_fair { @[kstack] = count(); }`.
+   */
+  bpftrace(program: string | TemplateStringsArray, ...rest: unknown[]): Promise<BpftraceResult> {
+    return bpftrace(this, program, ...rest);
+  }
+
+  /** Lists the guest kernel's probes (`bpftrace -l PATTERN`). */
+  probes(pattern?: string, options?: { signal?: AbortSignal }): Promise<ProbeList> {
+    return listProbes(this, pattern, options);
+  }
+
+  private gdbSession?: Promise<GdbSession>;
+  /**
+   * The VM's gdb session through its gdbstub (boot with `gdb: true`), with the best symbols
+   * available. While gdb holds the CPUs, guest calls fail with a message saying so.
+   */
+  gdb(options: Omit<GdbTarget, "port" | "kernelPath"> = {}): Promise<GdbSession> {
+    const port = this.gdbPort;
+    if (port === undefined) {
+      return Promise.reject(new KbookError("This VM has no gdbstub.", { hint: "Boot it with bootVm({ gdb: true }) (paused: true to stop at the first instruction)." }));
+    }
+    this.gdbSession ??= (async () => {
+      const { boot } = this.parts;
+      const session = await connectGdb({
+        port,
+        kernelPath: boot.plan.kernel,
+        kallsymsPath: boot.image.kallsyms,
+        kernelRelease: boot.image.layout.kernelRelease,
+        nokaslr: /(^| )nokaslr( |$)/.test(boot.plan.append),
+        ...options,
+      });
+      const sync = () => {
+        const reason = session.stoppedReason;
+        this.stoppedReason = reason === null ? null : `the guest is stopped in gdb (${reason}); continue it with g.continue() or %%gdb continue`;
+      };
+      session.onStateChange(sync);
+      sync();
+      return session;
+    })();
+    this.gdbSession.catch(() => (this.gdbSession = undefined));
+    return this.gdbSession;
+  }
+
   /** QMP, connected on first use. */
   private qmpClient?: Promise<QmpClient>;
   qmp(): Promise<QmpClient> {
@@ -152,6 +205,11 @@ export class Vm implements Guest {
    */
   shutdown(): Promise<void> {
     this.shuttingDown ??= (async () => {
+      // Let the CPUs run again first, or the graceful poweroff cannot happen.
+      if (this.gdbSession) {
+        await this.gdbSession.then((g) => g.close()).catch(() => undefined);
+        this.stoppedReason = null;
+      }
       if (!this.parts.exited() && this.agent && this.guestInfo && !this.stoppedReason) {
         // sync first: the overlay is thrown away, but a shared 9p folder is not.
         void this.agent.exec(["/bin/sh", "-c", "sync; echo o > /proc/sysrq-trigger"], { reject: false, timeoutMs: 5000 }).catch(() => undefined);

@@ -89,6 +89,13 @@ describe("HTML outputs", () => {
     expect(sanitizeHtml("<style>td { background: u\\72l(http://evil) }</style>", options).html).toBe("");
   });
 
+  test("void elements, implied end tags and stray end tags keep the structure", () => {
+    expect(sanitizeHtml("<table><tr><td>a<br>b<img alt=x>c</td><td>d</tr></table></div>after", options).html).toBe(
+      '<table><tr><td>a<br>b<img alt="x">c</td><td>d</td></tr></table>after',
+    );
+    expect(sanitizeHtml("<ul><li>one<li>two</ul><p>x<p>y", options).html).toBe("<ul><li>one</li><li>two</li></ul><p>x</p><p>y</p>");
+  });
+
   test("--trust keeps everything", () => {
     const html = '<div onclick="go()">x</div><script>window.x = 1 < 2;</script>';
     expect(sanitizeHtml(html, { ...options, trusted: true }).html).toBe(html);

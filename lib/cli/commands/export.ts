@@ -1,6 +1,5 @@
 import type { Command } from "../command.js";
 import { stringOption } from "../command.js";
-import { exportNotebookFile } from "../../export/index.js";
 import { UsageError } from "../../errors/index.js";
 
 export const exportCommand: Command = {
@@ -25,6 +24,8 @@ export const exportCommand: Command = {
     if (extra.length) throw new UsageError(`kbook export takes one notebook; got also: ${extra.join(" ")}.`);
     const output = stringOption(args, "output") ?? input.replace(/\.ipynb$/i, "") + ".html";
     const started = performance.now();
+    // Loaded here, not at the top: every kbook command imports this file, few of them export.
+    const { exportNotebookFile } = await import("../../export/index.js");
     const result = await exportNotebookFile(input, output, { trust: Boolean(args.values.trust), title: stringOption(args, "title") });
     for (const note of result.notes) process.stderr.write(`kbook export: note: ${note}\n`);
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
