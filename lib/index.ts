@@ -14,3 +14,4 @@ export * from "./flamegraph/index.js";
 export * from "./perf/index.js";
 export * from "./bpftrace/index.js";
 export * from "./viz/index.js";
+export * from "./export/index.js";

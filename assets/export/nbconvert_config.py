@@ -33,8 +33,13 @@ _HERE = pathlib.Path(__file__).resolve().parent
 
 
 def _shipped_scripts():
-    folder = _HERE.parent / "flamegraph"
-    return {p.read_text(encoding="utf-8").strip() for p in sorted(folder.glob("*.js"))} if folder.is_dir() else set()
+    # The same folders kbook export reads (lib/export/trust.ts: OUTPUT_SCRIPT_CONCERNS).
+    scripts = set()
+    for concern in ("flamegraph", "viz"):
+        folder = _HERE.parent / concern
+        if folder.is_dir():
+            scripts.update(p.read_text(encoding="utf-8").strip() for p in sorted(folder.glob("*.js")))
+    return scripts
 
 
 KBOOK_SCRIPTS = _shipped_scripts()
@@ -321,5 +326,11 @@ c.HTMLExporter.filters = {"clean_html": kbook_clean_html}
 # Markdown cells and HTML outputs go through the same filter (nbconvert 6.5 leaves them raw).
 c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.embed_images = True
+# Jupyter Book's remove-* cell tags, as kbook export honours them (hide-* needs a template change
+# nbconvert 6.5 does not have, so hidden parts are shown).
+c.TagRemovePreprocessor.enabled = True
+c.TagRemovePreprocessor.remove_cell_tags = ("remove-cell", "remove_cell")
+c.TagRemovePreprocessor.remove_input_tags = ("remove-input", "remove_input")
+c.TagRemovePreprocessor.remove_all_outputs_tags = ("remove-output", "remove_output")
 c.HTMLExporter.require_js_url = "data:text/javascript,"
 c.HTMLExporter.mathjax_url = "data:text/javascript,"

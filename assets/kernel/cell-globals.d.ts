@@ -33,9 +33,21 @@ interface KbookDisplay {
   json(value: unknown, options?: KbookDisplayOptions): KbookDisplayHandle;
 }
 
-/** A progress listener that draws an updating progress line under the cell. */
+/**
+ * The shape of kbook's ProgressEvent (lib/progress), spelled out rather than imported: importing
+ * "kbook" here would make every cell's type check load kbook's whole API, imported or not.
+ */
+interface KbookProgressEvent {
+  stage: string;
+  message?: string;
+  elapsedMs: number;
+  fraction?: number;
+  done?: boolean;
+}
+
+/** A progress listener (pass it as onProgress) that draws an updating progress line under the cell. */
 interface KbookProgressDisplay {
-  (event: import("kbook").ProgressEvent): void;
+  (event: KbookProgressEvent): void;
   readonly handle: KbookDisplayHandle;
   /** Marks the display finished (shows the final message and elapsed time). */
   done(message?: string): void;

@@ -23,7 +23,9 @@ export class TypeScriptWorker {
   private failure?: Error;
 
   constructor(options: CellCompilerOptions) {
-    this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: options });
+    // A larger young generation: each cell's check allocates a new program and type checker,
+    // and with V8's default the scavenges cost as much as the check itself.
+    this.worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: options, resourceLimits: { maxYoungGenerationSizeMb: 96 } });
     this.worker.unref();
     this.worker.on("message", (message: { id: number; result?: unknown; error?: string }) => {
       const waiter = this.waiting.get(message.id);

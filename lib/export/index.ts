@@ -5,24 +5,16 @@
  * vega-embed over their static SVG, tables, text, errors. See trust.ts for which output scripts
  * run, and page.ts for the Content-Security-Policy that backs it.
  */
-import { randomBytes } from "node:crypto";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, resolve } from "node:path";
-import { renderCell } from "./cells.js";
-import { MarkdownRenderer } from "./markdown.js";
 import { readNotebook, type Notebook } from "./notebook.js";
-import { renderPage } from "./page.js";
-import { trustPolicy } from "./trust.js";
 
 export { ansiToHtml, stripAnsi } from "./ansi.js";
 export { escapeHtml, escapeJsonForScript } from "./escape.js";
-export { cellVisibility } from "./cells.js";
-export type { CellVisibility, Visibility } from "./cells.js";
+export { cellVisibility, type CellVisibility, type Visibility } from "./visibility.js";
 export { checkNotebook, parseNotebook, readNotebook } from "./notebook.js";
-export type { Cell, Notebook, Output } from "./notebook.js";
-export { sanitizeHtml, sanitizeSvg } from "./sanitize/index.js";
+export type { Cell as NotebookCell, Notebook, Output as NotebookOutput } from "./notebook.js";
 export type { SanitizeOptions } from "./sanitize/index.js";
-export { trustPolicy } from "./trust.js";
 export type { TrustPolicy } from "./trust.js";
 
 export interface ExportOptions {
@@ -48,40 +40,8 @@ export interface ExportResult {
 
 /** Renders a notebook to a complete HTML page. */
 export async function exportNotebook(notebook: Notebook, options: ExportOptions = {}): Promise<ExportResult> {
-  const nonce = randomBytes(16).toString("base64");
-  const policy = { ...trustPolicy({ trusted: options.trust, extraScripts: options.extraTrustedScripts }), nonce };
-  const usedIds = new Set(["notebook"]);
-  const cellMarkdown = new MarkdownRenderer({ usedIds });
-  let outputCount = 0;
-  const context = {
-    policy,
-    cellMarkdown,
-    markdown: new MarkdownRenderer({ usedIds, collectHeadings: false }),
-    nextId: () => `o${++outputCount}`,
-    usesVega: false,
-    notes: [] as string[],
-    language: notebook.metadata.language_info?.name ?? notebook.metadata.kernelspec?.language,
-    baseDir: options.baseDir,
-  };
-  const sections: string[] = [];
-  for (const [index, cell] of notebook.cells.entries()) {
-    const html = await renderCell(cell, index, context);
-    if (html) sections.push(html);
-  }
-  const firstHeading = cellMarkdown.headings[0];
-  const metadataTitle = typeof notebook.metadata.title === "string" && notebook.metadata.title.trim() ? notebook.metadata.title.trim() : undefined;
-  const title = options.title ?? metadataTitle ?? (firstHeading?.depth === 1 ? firstHeading.text : undefined) ?? options.name ?? "Notebook";
-  const html = renderPage({
-    title,
-    kernelName: notebook.metadata.kernelspec?.display_name,
-    titleFromHeading: !options.title && !metadataTitle && firstHeading?.depth === 1 && firstHeading.text === title,
-    headings: cellMarkdown.headings,
-    cellsHtml: sections.join("\n"),
-    usesVega: context.usesVega,
-    nonce,
-    trusted: policy.trusted,
-  });
-  return { html, notes: context.notes, cells: sections.length };
+  const { renderNotebook } = await import("./render.js");
+  return renderNotebook(notebook, options);
 }
 
 /** Exports `input` (.ipynb) to `output` (.html), written atomically; returns what was written. */

@@ -29,11 +29,19 @@ export interface TrustPolicy {
 
 let shippedScripts: Set<string> | undefined;
 
-/** The texts of the scripts kbook embeds in its outputs (assets/<concern>/*.js of output concerns). */
+/**
+ * Concerns whose outputs embed a script from their assets/ folder. The convention that makes such
+ * a script survive export: ship it as assets/<concern>/NAME.js, embed it verbatim (or as
+ * `SCRIPT(JSON);`), and let it find its element from `document.currentScript`, not by id (ids
+ * are prefixed per output in the exported page).
+ */
+const OUTPUT_SCRIPT_CONCERNS = ["flamegraph", "viz"];
+
+/** The texts of the scripts kbook embeds in its outputs. */
 export function kbookOutputScripts(): Set<string> {
   if (shippedScripts) return shippedScripts;
   shippedScripts = new Set();
-  for (const concern of ["flamegraph"]) {
+  for (const concern of OUTPUT_SCRIPT_CONCERNS) {
     let files: string[] = [];
     try {
       files = readdirSync(assetPath(concern)).filter((f) => f.endsWith(".js"));

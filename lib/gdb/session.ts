@@ -313,8 +313,12 @@ export class GdbSession {
       try {
         chunk = await this.read(address, n);
       } catch (error) {
-        if (total === 0) throw error;
-        break; // the string ran into unmapped memory: keep what was readable
+        if (total > 0) break; // the string ran into unmapped memory: keep what was readable
+        throw new GdbError(`readString ${expression}`, `Cannot read a string at ${formatAddress(address)} (${expression}).`, {
+          cause: error,
+          detail: error instanceof GdbError ? error.gdbMessage : undefined,
+          hint: "The page is not mapped: a user page the process has not touched yet is not in memory (the kernel faults it in when it copies the string).",
+        });
       }
       const nul = chunk.indexOf(0);
       parts.push(nul >= 0 ? chunk.subarray(0, nul) : chunk);

@@ -11,9 +11,9 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../errors/index.js";
+import { cacheRoot } from "../images/store.js";
 import type { ProgressListener } from "../progress/index.js";
 import { cachedDebianDebugVmlinux, fetchDebianDebugVmlinux } from "./debian-dbg.js";
 import { isElfFile, kernelSections, readElfSummary, textAddress, type ElfSummary } from "./elf.js";
@@ -64,13 +64,9 @@ const KERNEL_HALF = 0xffff800000000000n;
 /** Bump when the symbol ELF format changes, so old cache entries are not reused. */
 const SYMBOL_ELF_FORMAT = "1";
 
-export function defaultCacheDir(): string {
-  return process.env.KBOOK_CACHE || join(homedir(), ".cache", "kbook");
-}
-
 export async function resolveKernelSymbols(options: KernelSymbolOptions): Promise<KernelSymbols> {
   const warnings: string[] = [];
-  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const cacheDir = options.cacheDir ?? cacheRoot();
   const kernelElf = (await isElfFile(options.kernelPath).catch(() => false)) ? await readElfSummary(options.kernelPath) : undefined;
   const kaslr = kaslrStatus(options.nokaslr, warnings);
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { exportNotebook } from "../../lib/export/index.js";
+import { cellVisibility, exportNotebook } from "../../lib/export/index.js";
 import { isShippedScript, kbookOutputScripts } from "../../lib/export/trust.js";
 import { renderFlameGraph } from "../../lib/flamegraph/index.js";
 import { articleNotebook, code, display, HOSTILE, markdown, notebook } from "./notebooks.js";
@@ -112,6 +112,18 @@ describe("trust", () => {
     expect(isShippedScript(`${shipped[0]}({}); alert(1);`, shipped)).toBe(false);
     expect(isShippedScript(`${shipped[0]}(alert(1));`, shipped)).toBe(false);
     expect(isShippedScript(`alert(1);${shipped[0]}`, shipped)).toBe(false);
+  });
+});
+
+describe("cell visibility", () => {
+  test("tags in either spelling, JupyterLab's hidden state, nbformat's collapsed", () => {
+    const v = (metadata: Record<string, unknown>) => cellVisibility(code("x", [], metadata));
+    expect(v({})).toEqual({ cell: "show", input: "show", output: "show" });
+    expect(v({ tags: ["hide_input", "remove-output"] })).toEqual({ cell: "show", input: "hide", output: "remove" });
+    expect(v({ tags: ["remove_cell"] }).cell).toBe("remove");
+    expect(v({ jupyter: { source_hidden: true, outputs_hidden: true } })).toEqual({ cell: "show", input: "hide", output: "hide" });
+    expect(v({ collapsed: true }).output).toBe("hide");
+    expect(v({ tags: ["remove-input"], jupyter: { source_hidden: true } }).input).toBe("remove");
   });
 });
 

@@ -33,7 +33,7 @@ beforeAll(async () => {
   withoutConfig = await readFile(join(dir, "without", "article.html"), "utf8");
 }, 60_000);
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+  if (!process.env.KBOOK_KEEP_TEST_FILES) await rm(dir, { recursive: true, force: true });
 });
 
 describe("jupyter nbconvert --to html", () => {
@@ -52,6 +52,12 @@ describe("jupyter nbconvert --to html", () => {
     expect(withConfig).toContain("&lt;script&gt;alert(1)&lt;/script&gt; (7 samples");
     expect(withConfig).not.toMatch(/onerror=/);
     expect(withConfig).toContain('<table class="kbook-table">');
+    expect(withConfig).not.toContain("REMOVED-CELL-OUTPUT");
+    expect(withConfig).not.toContain("REMOVED-OUTPUT");
+    expect(withConfig).not.toContain("secret setup code");
+    expect(withConfig).toContain("visible output of hidden code");
+    // nbconvert has no Vega renderer: the chart's SVG from the bundle is what it shows.
+    expect(withConfig).toMatch(/<svg [^>]*class="marks"/);
   });
 
   test("the page works offline in Chromium: search and zoom, no alert, no network", async () => {
@@ -66,6 +72,10 @@ describe("jupyter nbconvert --to html", () => {
       expect(await graph.locator('.fg-frames rect[fill="rgb(230,0,230)"]').count()).toBeGreaterThan(0);
       await graph.locator(".fg-frames > g", { has: opened.page.locator('title:text-matches("^ksys_write \\\\(")') }).click();
       expect(await graph.locator(".fg-frames > g.fg-hide").count()).toBeGreaterThan(0);
+      const other = opened.page.locator("svg.kbook-flamegraph").nth(1);
+      expect(await other.locator(".fg-frames > g.fg-hide").count()).toBe(0);
+      expect(await other.locator('.fg-frames rect[fill="rgb(230,0,230)"]').count()).toBe(0);
+      await opened.page.screenshot({ path: join(dir, "nbconvert.png"), fullPage: true });
       expect(await opened.page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
       expect(opened.dialogs.filter((d) => !d.startsWith("prompt"))).toEqual([]);
       expect(opened.requests.filter((r) => r !== url && !r.startsWith("data:"))).toEqual([]);

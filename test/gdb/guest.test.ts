@@ -41,6 +41,16 @@ function alive(pid: number | undefined): boolean {
 
 /** Listening sockets on a TCP port, as "address:port" from /proc/net/tcp and tcp6 (state 0A). */
 async function listeners(port: number): Promise<string[]> {
+  // A paused boot returns as soon as QEMU runs; give its gdbstub a moment to bind.
+  for (let i = 0; i < 50; i++) {
+    const found = await listenersNow(port);
+    if (found.length) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return [];
+}
+
+async function listenersNow(port: number): Promise<string[]> {
   const found: string[] = [];
   for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     const text = await readFile(file, "utf8").catch(() => "");
@@ -108,14 +118,17 @@ describe.skipIf(!existsSync(vmIndex))("gdb on the Debian guest through QEMU's gd
       // Other processes open files too (the agent, the shell): stop until it is cat's path.
       let filename = "";
       let stop;
+      const seen: string[] = [];
       for (let i = 0; i < 200 && filename !== path; i++) {
         stop = await g.waitForStop({ timeoutMs: 60_000 });
         expect(stop.function).toBe("do_sys_openat2");
         // do_sys_openat2(int dfd, const char __user *filename, struct open_how *how): filename in rsi.
-        filename = await g.readString("$rsi");
+        // A user page the process has not touched yet is not mapped, so gdb may not read it.
+        filename = await g.readString("$rsi").catch((e: Error) => `(${e.message})`);
+        seen.push(filename);
         if (filename !== path) await g.continue();
       }
-      expect(filename).toBe(path);
+      expect(filename, `paths opened: ${seen.join(", ")}`).toBe(path);
       expect(stop!.registerArgs?.find((a) => a.register === "rsi")?.value).toBe((await g.registers()).rsi);
       const bt = await g.backtrace();
       expect(bt[0]!.function).toBe("do_sys_openat2");

@@ -149,6 +149,10 @@ describe("GdbSession on a host process", () => {
       // gdb's own CLI, as the %%gdb magic sends it.
       expect(await g.command("info symbol $pc")).toMatch(/^add in section \.text/);
       expect(await g.command("print 6 * 7\nprint/x 255")).toBe("$1 = 42\n$2 = 0xff\n");
+      const unmapped = await g.readString("(char *)0").catch((e: unknown) => e);
+      expect(unmapped).toBeInstanceOf(GdbError);
+      expect((unmapped as GdbError).message).toBe("Cannot read a string at 0x0 ((char *)0).");
+      expect((unmapped as GdbError).hint).toMatch(/not mapped/);
       const error = await g.command("frobnicate").catch((e: unknown) => e);
       expect(error).toBeInstanceOf(GdbError);
       expect((error as GdbError).gdbMessage).toMatch(/Undefined command: "frobnicate"/);
