@@ -8,7 +8,7 @@
  * depends on what else runs, so CPU time (user + system) is reported next to it.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportNotebook } from "../lib/export/index.js";
@@ -85,23 +85,21 @@ async function main(): Promise<void> {
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-    // The CLI as a user runs it; /usr/bin/time gives the child's CPU time.
+    // The CLI as a user runs it; /usr/bin/time measures the child's CPU time and peak memory.
     const output = join(dir, "bench.html");
+    const timeFile = join(dir, "time.txt");
     const cli = join(packageRoot(), "dist", "lib", "cli", "main.js");
     const started = performance.now();
-    const timing = execFileSync("/usr/bin/time", ["-f", "%U %S %M", process.execPath, cli, "export", input, "-o", output], {
-      stdio: ["ignore", "ignore", "pipe"],
-      encoding: "utf8",
-    });
-    void timing;
+    execFileSync("/usr/bin/time", ["-o", timeFile, "-f", "%U %S %M", process.execPath, cli, "export", input, "-o", output], { stdio: "ignore" });
     const cliWall = performance.now() - started;
+    const [user, system, maxKb] = readFileSync(timeFile, "utf8").trim().split(/\s+/).map(Number);
 
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
     console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (2 cores)`);
     console.log(`flame graph: ${graph.frames} frames (${graph.pruned} pruned), SVG ${mb(Buffer.byteLength(graph.svg))}; notebook ${mb(statSync(input).size)}`);
     console.log(`exportNotebook in process (median of 5): ${s(median(runs.map((r) => r.wall)))} wall, ${s(median(runs.map((r) => r.cpu)))} CPU`);
-    console.log(`kbook export, whole CLI process: ${s(cliWall)} wall — target ≤ 2 s`);
+    console.log(`kbook export, whole CLI process: ${s(cliWall)} wall, ${s((user! + system!) * 1000)} CPU, peak RSS ${(maxKb! / 1024).toFixed(0)} MB — target ≤ 2 s`);
     console.log(`HTML: ${mb(size)} (${mb(statSync(output).size)} written by the CLI)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

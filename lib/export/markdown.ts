@@ -5,7 +5,7 @@
  * no network, and a remote image becomes a link to it instead of a request.
  */
 import { readFileSync } from "node:fs";
-import { extname, isAbsolute, resolve } from "node:path";
+import { extname, isAbsolute, relative, resolve } from "node:path";
 import { Marked } from "marked";
 import { escapeHtml } from "./escape.js";
 import { highlightCode } from "./highlight.js";
@@ -137,8 +137,13 @@ export class MarkdownRenderer {
     const type = IMAGE_TYPES[extname(href.split(/[?#]/)[0]!).toLowerCase()];
     if (!type) return undefined;
     const path = decodeURIComponent(href.split(/[?#]/)[0]!);
+    // Like a Jupyter server, only files under the notebook's folder: a notebook from elsewhere
+    // must not be able to copy other images from the exporting machine into the page.
+    const file = resolve(this.context.baseDir, path);
+    const inside = relative(this.context.baseDir, file);
+    if (isAbsolute(path) || inside.startsWith("..") || isAbsolute(inside)) return undefined;
     try {
-      const bytes = readFileSync(isAbsolute(path) ? path : resolve(this.context.baseDir, path));
+      const bytes = readFileSync(file);
       return type === "image/svg+xml" ? svgDataUri(bytes.toString("utf8")) : `data:${type};base64,${bytes.toString("base64")}`;
     } catch {
       return undefined;

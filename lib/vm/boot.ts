@@ -59,6 +59,8 @@ export interface BootPlan {
   argv: string[];
   runDir: string;
   accelReason: string;
+  /** True when the user passed their own kernel (the image's symbols then do not apply). */
+  userKernel: boolean;
 }
 
 const live = new Set<{ pid?: number; runDir: string }>();
@@ -86,6 +88,22 @@ async function removeStaleRunDirs(): Promise<void> {
     const dir = join(tmpdir(), name);
     const owner = Number(await readFile(join(dir, "owner.pid"), "utf8").catch(() => "0"));
     if (owner && !isAlive(owner)) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** True when something listens on 127.0.0.1:port, from /proc/net/tcp (state 0A = LISTEN). Pure. */
+export function listensOn(procNetTcp: string, port: number): boolean {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  return procNetTcp.split("\n").some((line) => {
+    const f = line.trim().split(/\s+/);
+    return f[1] === `0100007F:${hexPort}` && f[3] === "0A";
+  });
+}
+
+async function waitForListen(port: number, deadline: number, alive: () => boolean): Promise<void> {
+  while (alive() && Date.now() < deadline) {
+    if (listensOn(await readFile("/proc/net/tcp", "utf8").catch(() => ""), port)) return;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -160,7 +178,7 @@ export async function planBoot(options: BootOptions, progress = new ProgressRepo
     share,
   };
   progress.report("plan", `${accel.toUpperCase()}: ${accel === decision.accel ? decision.reason : "chosen by the caller"}`);
-  return { image, plan, argv: buildQemuArgv(plan), runDir, accelReason: decision.reason };
+  return { image, plan, argv: buildQemuArgv(plan), runDir, accelReason: decision.reason, userKernel: Boolean(options.kernel) };
 }
 
 /**
@@ -233,6 +251,8 @@ export async function bootVm(options: BootOptions = {}): Promise<Vm> {
     const agent = new AgentClient(socket, { describeStall: () => vm.stoppedReason });
     vm.attachAgent(agent);
     if (plan.paused) {
+      // Not by connecting to it: any gdbstub connection halts the guest.
+      await waitForListen(plan.gdbPort!, started + 10_000, () => !exited);
       progress.report("paused", `CPUs held at reset; gdbstub on 127.0.0.1:${plan.gdbPort}`, { done: true });
       void vm.whenReady(timeoutMs * 10).catch(() => undefined);
       return vm;

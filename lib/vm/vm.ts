@@ -56,7 +56,8 @@ export class Vm implements Guest {
         kernelRelease: hello.kernelRelease,
         recipe: boot.image.kind,
         imageDir: boot.image.dir,
-        kallsymsPath: boot.image.kallsyms,
+        // The image's kallsyms describes the image's kernel only, not one the user brought.
+        kallsymsPath: boot.userKernel ? undefined : boot.image.kallsyms,
         kernelPath: boot.plan.kernel,
         nokaslr: /(^| )nokaslr( |$)/.test(boot.plan.append),
       };
@@ -156,6 +157,7 @@ export class Vm implements Guest {
   }
 
   private gdbSession?: Promise<GdbSession>;
+  private closingGdb = false;
   /**
    * The VM's gdb session through its gdbstub (boot with `gdb: true`), with the best symbols
    * available. While gdb holds the CPUs, guest calls fail with a message saying so.
@@ -170,12 +172,18 @@ export class Vm implements Guest {
       const session = await connectGdb({
         port,
         kernelPath: boot.plan.kernel,
-        kallsymsPath: boot.image.kallsyms,
+        // The image's kallsyms describes the image's kernel only, not one the user brought.
+        kallsymsPath: boot.userKernel ? undefined : boot.image.kallsyms,
         kernelRelease: boot.image.layout.kernelRelease,
         nokaslr: /(^| )nokaslr( |$)/.test(boot.plan.append),
         ...options,
       });
       const sync = () => {
+        if (session.state === "closed" && !this.closingGdb) {
+          // gdb died while attached: QEMU keeps the CPUs halted until told otherwise.
+          void this.qmp().then((q) => q.execute("cont")).catch(() => undefined);
+          this.gdbSession = undefined;
+        }
         const reason = session.stoppedReason;
         this.stoppedReason = reason === null ? null : `the guest is stopped in gdb (${reason}); continue it with g.continue() or %%gdb continue`;
       };
@@ -207,6 +215,7 @@ export class Vm implements Guest {
     this.shuttingDown ??= (async () => {
       // Let the CPUs run again first, or the graceful poweroff cannot happen.
       if (this.gdbSession) {
+        this.closingGdb = true;
         await this.gdbSession.then((g) => g.close()).catch(() => undefined);
         this.stoppedReason = null;
       }

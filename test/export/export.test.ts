@@ -115,6 +115,57 @@ describe("trust", () => {
   });
 });
 
+describe("other outputs and cells", () => {
+  test("a Vega-Lite spec without an SVG gets one rendered at export; one that loads URLs does not", async () => {
+    const spec = { $schema: "https://vega.github.io/schema/vega-lite/v5.json", data: { values: [{ a: "x", b: 1 }] }, mark: "point", encoding: { x: { field: "a", type: "nominal" } } };
+    const remote = { ...spec, data: { url: "/etc/passwd", format: { type: "csv" } } };
+    const { html } = await exportNotebook(
+      notebook([
+        code("chart", [display({ "application/vnd.vegalite.v6+json": spec, "text/plain": "chart one" })]),
+        code("remote", [display({ "application/vnd.vegalite.v4+json": remote, "text/plain": "chart two" })]),
+      ]),
+    );
+    expect(html).toMatch(/<div class="kb-vega" data-mode="vega-lite" data-spec="o1-spec"><svg [^>]*class="marks"/);
+    expect(html).toContain('<div class="kb-vega" data-mode="vega-lite" data-spec="o2-spec"><pre>chart two</pre></div>');
+  });
+
+  test("raw cells: HTML ones sanitised, untyped ones left out; markdown outputs stay out of the contents", async () => {
+    const { html } = await exportNotebook(
+      notebook([
+        markdown("# One"),
+        { cell_type: "raw", id: "r1", source: "<b onclick=x()>raw html</b><script>alert(1)</script>", metadata: { raw_mimetype: "text/html" } },
+        { cell_type: "raw", id: "r2", source: "RAW-LATEX", metadata: {} },
+        code("md", [display({ "text/markdown": "## Output heading\n\n<i>x</i>", "text/plain": "md" })]),
+        markdown("## Two"),
+      ]),
+    );
+    expect(html).toContain('<div class="raw html"><b>raw html</b></div>');
+    expect(html).not.toContain("RAW-LATEX");
+    expect(html).toContain('<h2 id="output-heading">Output heading');
+    expect(html).toContain("&lt;i&gt;x&lt;/i&gt;");
+    expect(html).not.toContain('href="#output-heading">Output heading</a></li>');
+    expect(html).toMatch(/<a href="#two">Two<\/a>/);
+  });
+
+  test("stream chunks merge; carriage returns and JSON outputs render as text", async () => {
+    const { html } = await exportNotebook(
+      notebook([
+        code("x", [
+          { output_type: "stream", name: "stdout", text: "progress 10%\r" },
+          { output_type: "stream", name: "stdout", text: "progress 100%\n" },
+          { output_type: "stream", name: "stderr", text: "warn <x>\n" },
+          display({ "application/json": { a: "<b>" } }),
+          display({ "application/x-unknown": "?" }),
+        ]),
+      ]),
+    );
+    expect(html).toContain('<div class="output stream stdout" id="o1"><pre>progress 100%\n</pre></div>');
+    expect(html).toContain('<div class="output stream stderr" id="o2"><pre>warn &lt;x&gt;\n</pre></div>');
+    expect(html).toContain("&quot;a&quot;: &quot;&lt;b&gt;&quot;");
+    expect(html).toContain("(output with MIME types application/x-unknown: nothing here can show it)");
+  });
+});
+
 describe("cell visibility", () => {
   test("tags in either spelling, JupyterLab's hidden state, nbformat's collapsed", () => {
     const v = (metadata: Record<string, unknown>) => cellVisibility(code("x", [], metadata));

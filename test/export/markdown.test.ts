@@ -46,13 +46,14 @@ describe("markdown cells", () => {
     const dir = mkdtempSync(join(tmpdir(), "kbook-md-"));
     writeFileSync(join(dir, "pixel.png"), Buffer.from(PNG_PIXEL, "base64"));
     const renderer = new MarkdownRenderer();
-    const html = renderer.render("![att](attachment:p.png) ![local](pixel.png) ![remote](https://example.com/x.png) ![missing](nope.png)", {
+    const html = renderer.render("![att](attachment:p.png) ![local](pixel.png) ![remote](https://example.com/x.png) ![missing](nope.png) ![outside](../x.png)", {
       baseDir: dir,
       attachments: { "p.png": { "image/png": PNG_PIXEL } },
     });
     expect(html).toContain(`<img src="data:image/png;base64,${PNG_PIXEL}" alt="att">`);
     expect(html).toContain(`<img src="data:image/png;base64,${PNG_PIXEL}" alt="local">`);
     expect(html).toContain('<a class="image-link" href="https://example.com/x.png" rel="noopener noreferrer">[image: remote]</a>');
-    expect(html).not.toMatch(/<img[^>]*(example\.com|nope\.png)/);
+    expect(html).not.toMatch(/<img[^>]*(example\.com|nope\.png|x\.png)/);
+    expect(html).toContain('<a class="image-link" href="../x.png" rel="noopener noreferrer">[image: outside]</a>');
   });
 });
