@@ -156,7 +156,22 @@ def _sanitize_css(css, prefix, sheet):
     return _rewrite_urls(text, prefix) if "(" in text else text
 
 
+def _braces_balance(css):
+    depth = 0
+    for c in css:
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
 def _scope_sheet(css, container, prefix):
+    # A stray "}" would close the container's rule and let the rest apply to the whole page.
+    if not _braces_balance(css):
+        return None
     keyframes, rest = _extract_at_blocks(css, r"@(?:-webkit-)?keyframes\b")
 
     def rename(match):
@@ -269,8 +284,10 @@ class _Sanitizer(HTMLParser):
             css = _sanitize_css(text, self.prefix, True)
             if css is None:
                 return
-            self.scoped = True
             body = _scope_sheet(css, "." + self.scope, self.prefix)
+            if body is None:
+                return
+            self.scoped = True
             if ns == "html":
                 if re.search(r"</style", body, re.I):
                     return

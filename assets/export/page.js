@@ -18,11 +18,11 @@
   }
 
   function drawCharts() {
-    var charts = document.querySelectorAll(".kb-vega[data-spec]");
+    var charts = document.querySelectorAll(".kb-vega");
     if (!charts.length || typeof window.vegaEmbed !== "function") return;
     var loader = offlineLoader(window.vega);
     Array.prototype.forEach.call(charts, function (chart) {
-      var specElement = document.getElementById(chart.getAttribute("data-spec"));
+      var specElement = chart.parentNode.querySelector(":scope > script.kb-vega-spec");
       var spec;
       try {
         spec = JSON.parse(specElement.textContent);

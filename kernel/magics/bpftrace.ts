@@ -4,7 +4,7 @@
  */
 import { UsageError } from "../../lib/errors/index.js";
 import { parseDuration } from "../../lib/cli/command.js";
-import type { Magic } from "./registry.js";
+import { lazyProgress, type Magic } from "./registry.js";
 
 export const bpftraceMagic: Magic = {
   name: "bpftrace",
@@ -20,7 +20,12 @@ export const bpftraceMagic: Magic = {
     const duration = typeof context.options.duration === "string" ? parseDuration(context.options.duration, "--duration") : undefined;
     const vm = await context.vm();
     if (typeof vm.bpftrace !== "function") throw new UsageError("This VM has no bpftrace support (vm.bpftrace).", { hint: "Boot a VM from an image with bpftrace (the debian recipe)." });
-    const value = await vm.bpftrace(context.body, { duration, signal: context.signal });
+    const value = await vm.bpftrace(context.body, {
+      duration,
+      signal: context.signal,
+      onPrintf: context.stdout,
+      onProgress: lazyProgress(context, "bpftrace"),
+    });
     return { value, show: true };
   },
 };

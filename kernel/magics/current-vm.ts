@@ -10,9 +10,19 @@ import type { ProgressListener } from "../../lib/progress/index.js";
 /** What the magics need from a VM: the Guest contract plus the VM class's convenience methods. */
 export type KernelVm = Guest & {
   readonly running?: boolean;
-  bpftrace?(program: string, options: { duration?: number; signal?: AbortSignal }): Promise<unknown>;
+  bpftrace?(
+    program: string,
+    options: { duration?: number; signal?: AbortSignal; onPrintf?: (text: string) => void; onProgress?: ProgressListener },
+  ): Promise<unknown>;
   perf?: {
-    record(options: { command: string; frequency?: number; allCpus?: boolean; callGraph?: boolean; signal?: AbortSignal }): Promise<unknown>;
+    record(options: {
+      command: string;
+      frequency?: number;
+      allCpus?: boolean;
+      callGraph?: boolean;
+      signal?: AbortSignal;
+      onProgress?: ProgressListener;
+    }): Promise<unknown>;
   };
   gdb?(): GdbSessionLike | Promise<GdbSessionLike>;
 };

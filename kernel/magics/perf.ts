@@ -3,7 +3,7 @@
  * what follows `--` on the magic line (verbatim, for the guest's shell), or else the cell body.
  */
 import { UsageError } from "../../lib/errors/index.js";
-import type { Magic } from "./registry.js";
+import { lazyProgress, type Magic } from "./registry.js";
 
 export const perfMagic: Magic = {
   name: "perf",
@@ -29,6 +29,7 @@ export const perfMagic: Magic = {
       allCpus: context.options["all-cpus"] === true,
       callGraph: context.options["call-graph"] === true,
       signal: context.signal,
+      onProgress: lazyProgress(context, "perf record"),
     });
     return { value, show: true };
   },

@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../../lib/errors/index.js";
 import type { DisplayFunction, ProgressDisplay } from "../display/display-api.js";
+import type { ProgressListener } from "../../lib/progress/index.js";
 import type { KernelVm } from "./current-vm.js";
 
 export interface MagicOption {
@@ -139,6 +140,18 @@ export function tokenizeMagicLine(text: string): { tokens: string[]; command: st
     tokens.push(token);
   }
   return { tokens, command: "" };
+}
+
+/**
+ * A progress listener that shows a progress display only once there is progress to show, so a
+ * quick run leaves no empty progress line behind.
+ */
+export function lazyProgress(context: MagicContext, title: string): ProgressListener {
+  let display: ProgressDisplay | undefined;
+  return (event) => {
+    display ??= context.progressDisplay(title);
+    display(event);
+  };
 }
 
 /** A chunk callback that decodes UTF-8 across chunk boundaries and writes the text. */

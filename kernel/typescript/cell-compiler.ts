@@ -16,7 +16,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import type * as TS from "typescript";
 import { ts } from "./typescript.js";
-import { describeCell, parseCell, type CellShape } from "./cell-source.js";
+import { describeCell, parseCell, parseDiagnosticsOf } from "./cell-source.js";
 import { DeclarationContext, declarationsFromEmit, type DeclarationUpdate } from "./declarations.js";
 import { scriptTransformer } from "./emit-transform.js";
 
@@ -103,6 +103,10 @@ export class CellCompiler {
 
   compile(code: string): CompileOutcome {
     const source = parseCell(code);
+    // Syntax errors are taken from the cell alone: in the checked file an unclosed brace would
+    // swallow the export list behind the cell, and the error would land outside the cell.
+    const syntaxErrors = parseDiagnosticsOf(source);
+    if (syntaxErrors.length) return { ok: false, diagnostics: syntaxErrors.map((d) => toCellDiagnostic(d, source, 0)) };
     const shape = describeCell(source);
     if (shape.exportAt !== undefined) {
       const { line, character } = source.getLineAndCharacterOfPosition(shape.exportAt);
@@ -159,7 +163,7 @@ export class CellCompiler {
   }
 
   complete(code: string, position: number): CompletionResult {
-    const { offset, shape } = this.withContext(code);
+    const offset = this.withContext(code);
     let start = position;
     while (start > 0 && /[\p{ID_Continue}$\u200c\u200d]/u.test(code[start - 1]!)) start--;
     const prefix = code.slice(start, position);
@@ -167,7 +171,6 @@ export class CellCompiler {
       includeCompletionsForModuleExports: false,
       includeCompletionsWithInsertText: true,
     });
-    void shape;
     const entries = (info?.entries ?? [])
       .filter((e) => e.name.startsWith(prefix))
       .sort((a, b) => a.sortText.localeCompare(b.sortText) || a.name.localeCompare(b.name))
@@ -177,7 +180,7 @@ export class CellCompiler {
 
   /** Type and documentation of the name at (or just before) `position`, as plain text and markdown. */
   inspect(code: string, position: number): { plain: string; markdown: string } | undefined {
-    const { offset } = this.withContext(code);
+    const offset = this.withContext(code);
     const info =
       this.service.getQuickInfoAtPosition(this.cellFile, offset + position) ??
       (position > 0 ? this.service.getQuickInfoAtPosition(this.cellFile, offset + position - 1) : undefined);
@@ -195,11 +198,11 @@ export class CellCompiler {
     this.context.declareVariable(name, typeText);
   }
 
-  private withContext(code: string): { offset: number; shape: CellShape } {
-    const shape = describeCell(parseCell(code));
-    const prefix = this.context.render(shape.names);
+  /** Puts `code` behind the declaration context for a completion or inspection; returns its offset. */
+  private withContext(code: string): number {
+    const prefix = this.context.render(describeCell(parseCell(code)).names);
     this.update(prefix + code + "\nexport {};\n");
-    return { offset: prefix.length, shape };
+    return prefix.length;
   }
 
   private update(text: string): void {

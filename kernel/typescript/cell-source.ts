@@ -88,6 +88,11 @@ function splitImport(statement: TS.ImportDeclaration, source: TS.SourceFile): [s
   return out;
 }
 
+/** The parser's errors for a source file (kept on the file by createSourceFile). */
+export function parseDiagnosticsOf(source: TS.SourceFile): readonly TS.Diagnostic[] {
+  return (source as unknown as { parseDiagnostics?: TS.Diagnostic[] }).parseDiagnostics ?? [];
+}
+
 export type Completeness = { status: "complete" } | { status: "invalid" } | { status: "incomplete"; indent: string };
 
 /**
@@ -97,8 +102,7 @@ export type Completeness = { status: "complete" } | { status: "invalid" } | { st
  */
 export function checkCompleteness(code: string): Completeness {
   if (/^\s*%%/.test(code) || code.trim() === "") return { status: "complete" };
-  const source = parseCell(code);
-  const diagnostics = (source as unknown as { parseDiagnostics?: TS.Diagnostic[] }).parseDiagnostics ?? [];
+  const diagnostics = parseDiagnosticsOf(parseCell(code));
   if (diagnostics.length === 0) return { status: "complete" };
   const end = code.trimEnd().length;
   const atEnd = diagnostics.every((d) => (d.start ?? 0) >= end && isOpenConstruct(d));

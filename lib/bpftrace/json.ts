@@ -36,7 +36,7 @@ export function parseJsonRecords(text: string, options: ParseOptions = {}): { re
 /** Line-oriented incremental parser: push() text as it arrives, end() when the output closes. */
 export class BpftraceJsonStream {
   readonly problems: ParseProblem[] = [];
-  private pending = "";
+  private pending: string[] = [];
   private lineNumber = 0;
   private readonly strict: boolean;
 
@@ -48,23 +48,31 @@ export class BpftraceJsonStream {
   }
 
   push(chunk: string): void {
-    let text = this.pending ? this.pending + chunk : chunk;
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf("\n", start);
-      if (nl < 0) break;
-      this.line(text.slice(start, nl));
-      start = nl + 1;
+    // Chunks without a newline are only collected: a 40 MB map line arrives in hundreds of
+    // chunks, and searching the growing line again for each one would be quadratic.
+    const nl = chunk.indexOf("\n");
+    if (nl < 0) {
+      if (chunk) this.pending.push(chunk);
+      return;
     }
-    this.pending = start === 0 ? text : text.slice(start);
-    text = "";
+    this.pending.push(chunk.slice(0, nl));
+    this.line(this.pending.length === 1 ? this.pending[0]! : this.pending.join(""));
+    this.pending = [];
+    let start = nl + 1;
+    for (;;) {
+      const next = chunk.indexOf("\n", start);
+      if (next < 0) break;
+      this.line(chunk.slice(start, next));
+      start = next + 1;
+    }
+    if (start < chunk.length) this.pending.push(chunk.slice(start));
   }
 
   /** Flushes the last line; a line without its newline is parsed too (and reported if cut off). */
   end(): void {
-    if (this.pending) {
-      const last = this.pending;
-      this.pending = "";
+    if (this.pending.length) {
+      const last = this.pending.join("");
+      this.pending = [];
       this.line(last);
     }
   }

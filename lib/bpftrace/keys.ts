@@ -17,7 +17,23 @@ const NEWLINE = 10;
 /** Splits a printed key into stack and non-stack parts. */
 export function parseMapKey(text: string): MapKey {
   if (text.indexOf("\n") < 0) return { text, parts: [{ kind: "value", text }] };
-  return { text, parts: splitKeyParts(text) };
+  const single = singleStack(text);
+  return { text, parts: single ? [{ kind: "stack", frames: single }] : splitKeyParts(text) };
+}
+
+/** Fast path for the usual @[kstack] key: one stack and nothing else. */
+function singleStack(text: string): string[] | undefined {
+  if (text.charCodeAt(0) !== NEWLINE || text.charCodeAt(text.length - 1) !== NEWLINE) return undefined;
+  const lines = text.split("\n");
+  const frames: string[] = new Array(lines.length - 2);
+  for (let i = 1; i < lines.length - 1; i++) {
+    const line = lines[i]!;
+    const first = line.charCodeAt(0);
+    // Every frame line is indented; anything else means other key arguments follow.
+    if (first !== 32 && first !== 9) return undefined;
+    frames[i - 1] = first === 32 && line.charCodeAt(line.length - 1) !== 32 ? line.trimStart() : parseFrameLine(line);
+  }
+  return frames.filter((f) => f !== "");
 }
 
 function splitKeyParts(text: string): MapKeyPart[] {

@@ -18,9 +18,12 @@ export interface ScannedMapLine {
 }
 
 const PREFIX = /^\{"type": "(map|hist|stats)", "data": \{/;
+// The common case, a key with an integer value (count(), sum()…), matched in one regex step.
+const COUNT_PAIR = /"((?:[^"\\]|\\.)*)": (-?\d+)(?=[,}])/y;
 const INTEGER = /^-?\d+$/;
 // bpftrace escapes control characters; raw ones mean the line is not bpftrace's JSON.
 const CONTROL = /[\u0000-\u001f]/;
+const OTHER_ESCAPE = /\\[^n]/;
 
 class NotRecognised extends Error {}
 const notRecognised = new NotRecognised();
@@ -42,12 +45,20 @@ export function scanMapLine(line: string): ScannedMapLine | undefined {
       if (line[pos] === "}") pos++;
       else {
         for (;;) {
-          const keyEnd = stringEnd(line, pos);
-          const key = readString(line, pos, keyEnd);
-          pos = skipSpace(line, expect(line, skipSpace(line, keyEnd + 1), ":"));
-          const valueEnd = valueEndAt(line, pos);
-          pairs.push([key, readValue(line.slice(pos, valueEnd))]);
-          pos = skipSpace(line, valueEnd);
+          COUNT_PAIR.lastIndex = pos;
+          const count = COUNT_PAIR.exec(line);
+          if (count) {
+            pairs.push([unescapeKey(count[1]!), Number(count[2])]);
+            pos = COUNT_PAIR.lastIndex;
+          } else {
+            const keyEnd = stringEnd(line, pos);
+            const key = readString(line, pos, keyEnd);
+            pos = skipSpace(line, expect(line, skipSpace(line, keyEnd + 1), ":"));
+            const valueEnd = valueEndAt(line, pos);
+            pairs.push([key, readValue(line.slice(pos, valueEnd))]);
+            pos = valueEnd;
+          }
+          pos = skipSpace(line, pos);
           if (line[pos] === ",") {
             pos = skipSpace(line, pos + 1);
             continue;
@@ -101,9 +112,15 @@ function stringEnd(text: string, pos: number): number {
 }
 
 function readString(text: string, start: number, end: number): string {
-  const inner = text.slice(start + 1, end);
+  return unescapeKey(text.slice(start + 1, end));
+}
+
+/** The text of a JSON string's inside; stack keys escape only newlines, which is quick to undo. */
+function unescapeKey(inner: string): string {
   if (CONTROL.test(inner)) throw notRecognised;
-  return inner.indexOf("\\") < 0 ? inner : (JSON.parse(text.slice(start, end + 1)) as string);
+  if (inner.indexOf("\\") < 0) return inner;
+  if (!OTHER_ESCAPE.test(inner)) return inner.replaceAll("\\n", "\n");
+  return JSON.parse(`"${inner}"`) as string;
 }
 
 /** Index just past the JSON value that starts at `pos`. */

@@ -85,13 +85,14 @@ export class StackCounts implements Displayable {
     const counts = new Map<string, number>();
     for (const row of source.rows) {
       if (!row.frames.length && !row.context.length) continue;
-      const line = [...row.context, ...[...row.frames].reverse()].join(";");
+      let line = row.context.join(";");
+      for (let i = row.frames.length - 1; i >= 0; i--) line += line ? `;${row.frames[i]}` : row.frames[i];
       counts.set(line, (counts.get(line) ?? 0) + row.count);
     }
-    return [...counts.keys()]
-      .sort()
-      .map((line) => `${line} ${counts.get(line)}\n`)
-      .join("");
+    // Most frequent first, as the rows are (sorting long stack strings would dominate the cost).
+    let out = "";
+    for (const [line, count] of counts) out += `${line} ${count}\n`;
+    return out;
   }
 
   /** The flame graph of these stacks (SVG text), drawn by kbook's flame graph renderer. */

@@ -26,8 +26,6 @@ export interface ExportOptions {
   name?: string;
   /** Folder for images referenced by relative path in markdown. */
   baseDir?: string;
-  /** Further script texts to accept as kbook's own (tests use it; the CLI does not). */
-  extraTrustedScripts?: Iterable<string>;
 }
 
 export interface ExportResult {

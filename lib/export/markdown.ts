@@ -95,7 +95,7 @@ export class MarkdownRenderer {
 
   /** A slug of `text` not used before in this page. */
   uniqueId(text: string): string {
-    const base =
+    const slug =
       text
         .toLowerCase()
         .normalize("NFKD")
@@ -104,6 +104,8 @@ export class MarkdownRenderer {
         .trim()
         .replace(/\s+/g, "-")
         .slice(0, 80) || "section";
+    // The page names cells cell-N and outputs oN (ids inside an output oN-…): a heading never does.
+    const base = /^(?:o\d+|cell-\d+)(?:-|$)/.test(slug) ? `section-${slug}` : slug;
     let id = base;
     for (let n = 2; this.usedIds.has(id); n++) id = `${base}-${n}`;
     this.usedIds.add(id);

@@ -93,8 +93,9 @@ async function renderData(output: DataOutput, id: string, context: OutputContext
     return wrap(
       "vega",
       vega.mime,
-      `<div class="kb-vega" data-mode="${vega.mode}" data-spec="${id}-spec">${fallback}</div>` +
-        `<script type="application/json" id="${id}-spec">${escapeJsonForScript(JSON.stringify(vega.spec))}</script>`,
+      // The spec is found next to the chart, not by id: ids inside the fallback SVG are the output's.
+      `<div class="kb-vega" data-mode="${vega.mode}">${fallback}</div>` +
+        `<script type="application/json" class="kb-vega-spec">${escapeJsonForScript(JSON.stringify(vega.spec))}</script>`,
     );
   }
 

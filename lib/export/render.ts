@@ -13,7 +13,7 @@ import { trustPolicy } from "./trust.js";
 /** Renders a notebook to a complete HTML page. */
 export async function renderNotebook(notebook: Notebook, options: ExportOptions = {}): Promise<ExportResult> {
   const nonce = randomBytes(16).toString("base64");
-  const policy = { ...trustPolicy({ trusted: options.trust, extraScripts: options.extraTrustedScripts }), nonce };
+  const policy = { ...trustPolicy({ trusted: options.trust }), nonce };
   const usedIds = new Set(["notebook"]);
   const cellMarkdown = new MarkdownRenderer({ usedIds });
   let outputCount = 0;

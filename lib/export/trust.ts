@@ -77,10 +77,9 @@ export function isShippedScript(source: string, shipped: Iterable<string>): bool
   return false;
 }
 
-/** The policy for an export: `trusted` from `--trust`, plus any extra script texts to accept. */
-export function trustPolicy(options: { trusted?: boolean; extraScripts?: Iterable<string> } = {}): TrustPolicy {
-  const known = new Set(kbookOutputScripts());
-  for (const script of options.extraScripts ?? []) known.add(normalizeScript(script));
+/** The policy for an export: `trusted` from `--trust`. */
+export function trustPolicy(options: { trusted?: boolean } = {}): TrustPolicy {
+  const known = kbookOutputScripts();
   return {
     trusted: Boolean(options.trusted),
     keepScript: (source) => isShippedScript(source, known),

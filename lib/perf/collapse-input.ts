@@ -15,7 +15,7 @@ export interface CollapseResult {
   warnings: string[];
 }
 
-const READ_SIZE = 4 << 20;
+const READ_SIZE = 256 << 10;
 
 function finish(collapser: PerfScriptCollapser, options: CollapseOptions, what: string): CollapseResult {
   const folded = collapser.end();

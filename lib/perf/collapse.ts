@@ -129,19 +129,28 @@ export class PerfScriptCollapser {
 
   /** Adds a chunk of input. Lines may span chunks. */
   push(chunk: Uint8Array): void {
-    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.stats.bytes += buf.length;
+    let from = 0;
     if (this.carry) {
-      buf = Buffer.concat([this.carry, buf]);
+      // Finish the line cut at the end of the previous chunk without copying this whole chunk.
+      const nl = buf.indexOf(10);
+      if (nl < 0) {
+        this.carry = Buffer.concat([this.carry, buf]);
+        return;
+      }
+      const line = Buffer.concat([this.carry, buf.subarray(0, nl + 1)]);
       this.carry = undefined;
+      this.stats.lines = this.processLines(line.toString("latin1"), this.stats.lines);
+      from = nl + 1;
     }
     const last = buf.lastIndexOf(10);
-    if (last < 0) {
-      this.carry = Buffer.from(buf);
+    if (last < from) {
+      if (from < buf.length) this.carry = Buffer.from(buf.subarray(from));
       return;
     }
     if (last + 1 < buf.length) this.carry = Buffer.from(buf.subarray(last + 1));
-    this.stats.lines = this.processLines(buf.toString("latin1", 0, last + 1), this.stats.lines);
+    if (last + 1 > from) this.stats.lines = this.processLines(buf.toString("latin1", from, last + 1), this.stats.lines);
   }
 
   /** Finishes the input and returns the folded stacks. */

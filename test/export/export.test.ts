@@ -1,4 +1,4 @@
-import { describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { cellVisibility, exportNotebook } from "../../lib/export/index.js";
 import { isShippedScript, kbookOutputScripts } from "../../lib/export/trust.js";
 import { renderFlameGraph } from "../../lib/flamegraph/index.js";
@@ -19,8 +19,12 @@ function executableScripts(html: string): string[] {
   return [...html.matchAll(/<script\b([^>]*)>/g)].map((m) => m[1]!).filter((attributes) => !attributes.includes('type="application/json"'));
 }
 
-describe("exportNotebook on the article notebook", async () => {
-  const { html, notes } = await exportNotebook(await articleNotebook());
+describe("exportNotebook on the article notebook", () => {
+  let html = "";
+  let notes: string[] = [];
+  beforeAll(async () => {
+    ({ html, notes } = await exportNotebook(await articleNotebook()));
+  });
 
   test("title, header and contents", () => {
     expect(html).toContain("<title>The article, reproduced</title>");
@@ -55,7 +59,7 @@ describe("exportNotebook on the article notebook", async () => {
   });
 
   test("the Vega-Lite chart: spec, static SVG fallback and the inlined runtime", () => {
-    expect(html).toMatch(/<div class="kb-vega" data-mode="vega-lite" data-spec="(o\d+)-spec"><svg [^>]*class="marks"/);
+    expect(html).toMatch(/<div class="kb-vega" data-mode="vega-lite"><svg [^>]*class="marks"[\s\S]*?<\/svg><\/div><script type="application\/json" class="kb-vega-spec">/);
     expect(html).toContain('"frame":"\\u003cb>bold?\\u003c/b>"');
     expect(html).toContain("vegaEmbed");
     expect(html).not.toMatch(/sourceMappingURL/);
@@ -125,8 +129,8 @@ describe("other outputs and cells", () => {
         code("remote", [display({ "application/vnd.vegalite.v4+json": remote, "text/plain": "chart two" })]),
       ]),
     );
-    expect(html).toMatch(/<div class="kb-vega" data-mode="vega-lite" data-spec="o1-spec"><svg [^>]*class="marks"/);
-    expect(html).toContain('<div class="kb-vega" data-mode="vega-lite" data-spec="o2-spec"><pre>chart two</pre></div>');
+    expect(html).toMatch(/<div class="output vega" id="o1"[^>]*><div class="kb-vega" data-mode="vega-lite"><svg [^>]*class="marks"/);
+    expect(html).toContain('<div class="kb-vega" data-mode="vega-lite"><pre>chart two</pre></div>');
   });
 
   test("raw cells: HTML ones sanitised, untyped ones left out; markdown outputs stay out of the contents", async () => {

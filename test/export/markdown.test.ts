@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -28,11 +28,13 @@ describe("markdown cells", () => {
   test("headings get unique ids across cells and are collected for the contents", () => {
     const renderer = new MarkdownRenderer({ usedIds: new Set(["notebook"]) });
     renderer.render("# Notebook\n## Setup `qemu` <x>");
-    renderer.render("## Setup `qemu` <x>");
+    renderer.render("## Setup `qemu` <x>\n### O3 frames\n### Cell 1");
     expect(renderer.headings.map((h) => [h.depth, h.id, h.text])).toEqual([
       [1, "notebook-2", "Notebook"],
       [2, "setup-qemu-x", "Setup qemu <x>"],
       [2, "setup-qemu-x-2", "Setup qemu <x>"],
+      [3, "section-o3-frames", "O3 frames"],
+      [3, "section-cell-1", "Cell 1"],
     ]);
   });
 
@@ -46,10 +48,15 @@ describe("markdown cells", () => {
     const dir = mkdtempSync(join(tmpdir(), "kbook-md-"));
     writeFileSync(join(dir, "pixel.png"), Buffer.from(PNG_PIXEL, "base64"));
     const renderer = new MarkdownRenderer();
-    const html = renderer.render("![att](attachment:p.png) ![local](pixel.png) ![remote](https://example.com/x.png) ![missing](nope.png) ![outside](../x.png)", {
-      baseDir: dir,
-      attachments: { "p.png": { "image/png": PNG_PIXEL } },
-    });
+    let html: string;
+    try {
+      html = renderer.render("![att](attachment:p.png) ![local](pixel.png) ![remote](https://example.com/x.png) ![missing](nope.png) ![outside](../x.png)", {
+        baseDir: dir,
+        attachments: { "p.png": { "image/png": PNG_PIXEL } },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(html).toContain(`<img src="data:image/png;base64,${PNG_PIXEL}" alt="att">`);
     expect(html).toContain(`<img src="data:image/png;base64,${PNG_PIXEL}" alt="local">`);
     expect(html).toContain('<a class="image-link" href="https://example.com/x.png" rel="noopener noreferrer">[image: remote]</a>');

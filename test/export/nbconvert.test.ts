@@ -12,7 +12,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { assetPath } from "../../lib/assets.js";
 import { openInChromium } from "./browser.js";
-import { articleNotebook, HOSTILE } from "./notebooks.js";
+import { articleNotebook, HOSTILE, hostileNotebook } from "./notebooks.js";
 
 /** The documented command line, as an argv. */
 function nbconvertArgv(notebook: string, outputDir: string, config = true): string[] {
@@ -33,7 +33,7 @@ beforeAll(async () => {
   withoutConfig = await readFile(join(dir, "without", "article.html"), "utf8");
 }, 60_000);
 afterAll(async () => {
-  if (!process.env.KBOOK_KEEP_TEST_FILES) await rm(dir, { recursive: true, force: true });
+  await rm(dir, { recursive: true, force: true });
 });
 
 describe("jupyter nbconvert --to html", () => {
@@ -75,7 +75,6 @@ describe("jupyter nbconvert --to html", () => {
       const other = opened.page.locator("svg.kbook-flamegraph").nth(1);
       expect(await other.locator(".fg-frames > g.fg-hide").count()).toBe(0);
       expect(await other.locator('.fg-frames rect[fill="rgb(230,0,230)"]').count()).toBe(0);
-      await opened.page.screenshot({ path: join(dir, "nbconvert.png"), fullPage: true });
       expect(await opened.page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
       expect(opened.dialogs.filter((d) => !d.startsWith("prompt"))).toEqual([]);
       expect(opened.requests.filter((r) => r !== url && !r.startsWith("data:"))).toEqual([]);
@@ -84,4 +83,29 @@ describe("jupyter nbconvert --to html", () => {
       await opened.close();
     }
   }, 60_000);
+
+  test("hostile markdown, HTML and SVG stay inert (control: without the config they run)", async () => {
+    const notebook = join(dir, "hostile.ipynb");
+    await writeFile(notebook, JSON.stringify(hostileNotebook()));
+    const results: Record<string, unknown> = {};
+    for (const config of [true, false]) {
+      const out = join(dir, `hostile-${config}`);
+      await execa("/usr/bin/python3", nbconvertArgv(notebook, out, config));
+      const url = pathToFileURL(join(out, "hostile.html")).href;
+      const opened = await openInChromium(url);
+      try {
+        await opened.page.mouse.move(10, 10);
+        await opened.page.waitForTimeout(300);
+        results[String(config)] = await opened.page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned);
+        if (config) {
+          expect(opened.dialogs).toEqual([]);
+          expect(opened.requests.filter((r) => r !== url && !r.startsWith("data:"))).toEqual([]);
+        }
+      } finally {
+        await opened.close();
+      }
+    }
+    expect(results.true).toBeUndefined();
+    expect(results.false).toBeDefined();
+  }, 90_000);
 });

@@ -96,3 +96,33 @@ export async function articleNotebook(
     { title: "The article, reproduced" },
   );
 }
+
+/** Markup that, if it ever ran, would set window.__pwned, open an alert or fetch something. */
+const HOSTILE_MARKUP = [
+  "<script>window.__pwned=1</script>",
+  '<img src="x" onerror="window.__pwned=2">',
+  '<svg onload="window.__pwned=3"><rect width="5" height="5"/></svg>',
+  '<svg><script>window.__pwned=4</script></svg>',
+  '<svg><a href="javascript:window.__pwned=5"><text y="10">click</text></a></svg>',
+  '<svg><foreignObject><img src="x" onerror="window.__pwned=6"></foreignObject></svg>',
+  '<iframe srcdoc="<script>parent.__pwned=7</script>"></iframe>',
+  '<details open ontoggle="window.__pwned=8">d</details>',
+  '<style>@import "https://example.invalid/x.css";</style><div style="background:url(https://example.invalid/p.png)">bg</div>',
+  '<form action="https://example.invalid"><input autofocus onfocus="window.__pwned=9"></form>',
+  '<math><mtext><table><mglyph><style><img src=x onerror="window.__pwned=10">',
+  '<noscript><p title="</noscript><img src=x onerror=window.__pwned=11>">',
+];
+const HOSTILE_SVG = [
+  '<svg xmlns="http://www.w3.org/2000/svg" onload="window.__pwned=20"><script>window.__pwned=21</script><rect width="5" height="5"/></svg>',
+  '<svg xmlns="http://www.w3.org/2000/svg"><set attributeName="onmouseover" to="window.__pwned=22"/><animate attributeName="href" values="javascript:window.__pwned=23"/></svg>',
+  '<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><div xmlns="http://www.w3.org/1999/xhtml"><![CDATA[</div><img src="x" onerror="window.__pwned=24">]]></div></foreignObject></svg>',
+  '<svg xmlns="http://www.w3.org/2000/svg"><image href="https://example.invalid/i.png"/><use href="https://example.invalid/u.svg#a"/></svg>',
+];
+
+/** Every hostile payload as a markdown cell and as HTML outputs, plus hostile SVG outputs. */
+export const hostileNotebook = (): Notebook =>
+  notebook([
+    ...HOSTILE_MARKUP.map((p) => markdown(p)),
+    code("html", HOSTILE_MARKUP.map((p) => display({ "text/html": p, "text/plain": "x" }))),
+    code("svg", HOSTILE_SVG.map((p) => display({ "image/svg+xml": p, "text/plain": "x" }))),
+  ]);

@@ -87,6 +87,7 @@ describe("HTML outputs", () => {
   test("<style> is kept scoped; one that could escape its element is dropped", () => {
     expect(sanitizeHtml("<style>td { color: red }</style><p>x</p>", options).html).toBe("<style>#o1{td { color: red }}</style><p>x</p>");
     expect(sanitizeHtml("<style>td { background: u\\72l(http://evil) }</style>", options).html).toBe("");
+    expect(sanitizeHtml("<style>} body { display: none } p {</style>", options).html).toBe("");
   });
 
   test("void elements, implied end tags and stray end tags keep the structure", () => {

@@ -82,9 +82,11 @@ describe("kbook flamegraph", () => {
   });
 
   it("renders a pipeline from standard input (collapse | flamegraph)", async () => {
-    const collapse = execa("npx", ["vite-node", "lib/cli/main.ts", "collapse"], { inputFile: peerInput("perf-js-stacks-01") });
-    const graph = execa("npx", ["vite-node", "lib/cli/main.ts", "flamegraph", "--colors", "js"], { stdin: collapse.stdout, reject: false });
-    const [, result] = await Promise.all([collapse, graph]);
+    const result = await execa("npx", ["vite-node", "lib/cli/main.ts", "collapse"], { inputFile: peerInput("perf-js-stacks-01") }).pipe(
+      "npx",
+      ["vite-node", "lib/cli/main.ts", "flamegraph", "--colors", "js"],
+      { reject: false },
+    );
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/^<\?xml/);
     expect(drawnFrames(result.stdout).length).toBeGreaterThan(5);

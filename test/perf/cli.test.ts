@@ -24,12 +24,13 @@ describe("kbook collapse", () => {
   });
 
   it("takes --event-filter", async () => {
-    const out = join(dir, "instructions.folded");
-    await run([peerInput("perf-cycles-instructions-01"), "--event-filter", "instructions", "-o", out]);
+    // The capture starts with "instructions" samples; "cycles" ones come later.
     const cycles = join(dir, "cycles.folded");
-    await run([peerInput("perf-cycles-instructions-01"), "-o", cycles]);
-    expect(readFileSync(out, "utf8")).not.toBe(readFileSync(cycles, "utf8"));
-    expect(readFileSync(out, "utf8")).toMatch(/^noploop;/m);
+    await run([peerInput("perf-cycles-instructions-01"), "--event-filter", "cycles", "-o", cycles]);
+    const instructions = join(dir, "instructions.folded");
+    await run([peerInput("perf-cycles-instructions-01"), "-o", instructions]);
+    expect(readFileSync(cycles, "utf8")).not.toBe(readFileSync(instructions, "utf8"));
+    expect(readFileSync(cycles, "utf8")).toMatch(/^noploop;/m);
   });
 
   it("refuses what is not perf script output, naming the line", async () => {

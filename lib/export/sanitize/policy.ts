@@ -49,7 +49,7 @@ const SVG_ELEMENTS = new Set(
 
 /** SVG attributes removed whatever their value. */
 const SVG_DENIED_ATTRIBUTES = new Set(
-  "name attributename begin end dur from to by xml:base srcdoc src formaction action data is".split(" "),
+  "name attributename begin end dur from to by xml:base srcdoc src formaction action data is nonce".split(" "),
 );
 
 const ATTRIBUTE_NAME = /^[a-zA-Z_:][-a-zA-Z0-9_:.]*$/;
@@ -185,7 +185,9 @@ function extractAtBlocks(css: string, at: RegExp): { blocks: string[]; rest: str
  * output's id prefix. Without this a flame graph's `text { … }` or `.hide { … }` would restyle the
  * whole page and every other graph. @keyframes cannot be nested, so they stay at the top level.
  */
-export function scopeStyleSheet(css: string, containerSelector: string, scope: IdScope): string {
+export function scopeStyleSheet(css: string, containerSelector: string, scope: IdScope): string | undefined {
+  // A stray "}" would close the container's rule and let the rest apply to the whole page.
+  if (!bracesBalance(css)) return undefined;
   const { blocks: keyframes, rest } = extractAtBlocks(css, /@(?:-webkit-)?keyframes\b/i);
   // A selector is the text before a "{" back to the previous "}", "{" or ";".
   const scoped = rest.replace(/(?<=^|[{};])([^{};]*)\{/g, (_whole, selector: string) => {
@@ -193,4 +195,15 @@ export function scopeStyleSheet(css: string, containerSelector: string, scope: I
     return `${selector.replace(/#(-?[_a-zA-Z][-_a-zA-Z0-9]*)/g, `#${scope.prefix}$1`)}{`;
   });
   return `${keyframes.join("\n")}${containerSelector}{${scoped}}`;
+}
+
+/** True when every "}" closes an earlier "{" and none stays open. */
+function bracesBalance(css: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < css.length; i++) {
+    const c = css.charCodeAt(i);
+    if (c === 123) depth++;
+    else if (c === 125 && --depth < 0) return false;
+  }
+  return depth === 0;
 }
