@@ -47,7 +47,7 @@ async function makeCapture(): Promise<string> {
   console.log("recording: perf record -a -g -F 2999 over dd|gzip and md5sum (about 10-20 s)…");
   await execa("perf", ["record", "-q", "-a", "-g", "-F", "2999", "-o", data, "--", "sh", "-c", workload], { stdout: "ignore", stderr: "ignore" });
   const once = join(dir, "capture-once.txt");
-  await execa("perf", ["script", "-i", data], { stdout: { file: once }, stderr: "ignore" });
+  await execa("perf", ["script", "-i", data], { stdout: { file: once }, stderr: "ignore", buffer: false });
   const size = statSync(once).size;
   const copies = Math.max(1, Math.round((65 * MB) / size));
   const out = createWriteStream(capture);
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, "stacks-100k.folded"), folded);
   for (const minwidth of [undefined, 0] as const) {
     const times: number[] = [];
-    let last;
+    let last: ReturnType<typeof renderFlameGraphDetailed> | undefined;
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
       last = renderFlameGraphDetailed(folded, minwidth === undefined ? {} : { minwidth });

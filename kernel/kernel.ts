@@ -74,7 +74,14 @@ export class Kernel {
         try {
           await this.handleShell(message);
         } catch (error) {
+          // A request the kernel failed to handle still gets a reply: a client waiting for one
+          // would otherwise hang.
           this.parts.log(`kbook kernel: ${message.header.msg_type} failed: ${error instanceof Error ? error.stack : String(error)}`);
+          const type = message.header.msg_type;
+          if (type.endsWith("_request")) {
+            const evalue = error instanceof Error ? error.message : String(error);
+            await channels.reply("shell", message, type.replace(/_request$/, "_reply"), { status: "error", ename: "KernelError", evalue, traceback: [evalue] });
+          }
         }
         await this.parts.router.flush();
         await channels.publish("status", { execution_state: "idle" }, message.header);

@@ -13,12 +13,15 @@ export type Publish = (msgType: string, content: JsonObject, parent?: MessageHea
 export type StreamName = "stdout" | "stderr";
 
 const STREAM_COALESCE_MS = 8;
+const RENDER_WAIT_MS = 30_000;
 
 export class OutputRouter {
   private parent?: MessageHeader;
   private buffered: { name: StreamName; text: string } | undefined;
   private timer?: NodeJS.Timeout;
   private last: Promise<void> = Promise.resolve();
+  /** Displays whose bundle is still being rendered (async display methods). */
+  private readonly rendering = new Set<Promise<unknown>>();
 
   constructor(private readonly publishRaw: Publish) {}
 
@@ -53,8 +56,22 @@ export class OutputRouter {
     this.publish("clear_output", { wait });
   }
 
-  /** Publishes buffered stream text; resolves once everything so far is queued on iopub. */
-  flush(): Promise<void> {
+  /** Keeps `flush` waiting for an output that is still being rendered. */
+  track(rendering: Promise<unknown>): void {
+    this.rendering.add(rendering);
+    void rendering.finally(() => this.rendering.delete(rendering)).catch(() => undefined);
+  }
+
+  /**
+   * Publishes buffered stream text; resolves once everything so far is queued on iopub,
+   * including displays still rendering (for at most RENDER_WAIT_MS: a display method that never
+   * settles must not hold the cell forever).
+   */
+  async flush(): Promise<void> {
+    if (this.rendering.size) {
+      const wait = new Promise((resolve) => setTimeout(resolve, RENDER_WAIT_MS).unref());
+      await Promise.race([Promise.allSettled([...this.rendering]), wait]);
+    }
     this.flushStreams();
     return this.last;
   }
@@ -75,11 +92,11 @@ export class OutputRouter {
 
 /**
  * Sends what cells write to process.stdout / process.stderr (console.log included) to the
- * router. Returns writers for the kernel's own diagnostics, which go to the real stderr (the
- * Jupyter server's log), never into a cell.
+ * router. The kernel's own diagnostics keep a reference to the real stderr write taken before
+ * (the Jupyter server's log), never a cell. Child processes writing to the inherited file
+ * descriptors directly bypass this, as with ipykernel.
  */
-export function captureProcessOutput(router: OutputRouter): { logToTerminal: (text: string) => void } {
-  const realStderrWrite = process.stderr.write.bind(process.stderr);
+export function captureProcessOutput(router: OutputRouter): void {
   for (const name of ["stdout", "stderr"] as const) {
     const stream = process[name];
     stream.write = ((chunk: string | Uint8Array, encoding?: BufferEncoding | ((error?: Error | null) => void), callback?: (error?: Error | null) => void) => {
@@ -90,5 +107,4 @@ export function captureProcessOutput(router: OutputRouter): { logToTerminal: (te
       return true;
     }) as typeof stream.write;
   }
-  return { logToTerminal: (text) => void realStderrWrite(text.endsWith("\n") ? text : text + "\n") };
 }

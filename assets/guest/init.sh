@@ -3,15 +3,23 @@
 # It does only what kernel work needs and then starts the agent, which is how the host talks to
 # the guest: no systemd, no getty, no network. This is why a Debian guest is ready in seconds
 # under TCG instead of the ~14 s systemd takes.
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export HOME=/root TERM=linux
+#
+# On disk images the initrd puts this script, the agent and a static busybox in /run/kbook and
+# the init's own commands come from there (see initrd-init.sh); the agent's commands get the
+# distribution's normal PATH.
+GUEST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+KIT=/run/kbook
+if [ -x $KIT/busybox ]; then PATH=$KIT/bin:$GUEST_PATH; AGENT=$KIT/kbook-agent; else PATH=$GUEST_PATH; AGENT=/sbin/kbook-agent; fi
+export PATH HOME=/root TERM=linux
 
+mounted=$(cat /proc/mounts 2>/dev/null)
 mountfs() { # type target [options]
+	case "$mounted" in *" $2 "*) return 0;; esac
 	mkdir -p "$2"
-	mountpoint -q "$2" 2>/dev/null && return 0
 	mount -t "$1" ${3:+-o "$3"} "$1" "$2" 2>/dev/null
 }
 mountfs proc /proc
+mounted=$(cat /proc/mounts)
 mountfs sysfs /sys
 mountfs devtmpfs /dev
 mountfs devpts /dev/pts
@@ -27,23 +35,23 @@ mountfs cgroup2 /sys/fs/cgroup
 # Symbol addresses for perf, bpftrace and gdb: the article sets these two sysctls by hand.
 echo 0 > /proc/sys/kernel/kptr_restrict
 echo -1 > /proc/sys/kernel/perf_event_paranoid
-hostname kbook 2>/dev/null || echo kbook > /proc/sys/kernel/hostname
+echo kbook > /proc/sys/kernel/hostname
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up 2>/dev/null
 
 cmdline=$(cat /proc/cmdline)
 arg() { for w in $cmdline; do case "$w" in "$1"=*) echo "${w#*=}"; return;; esac; done; }
 share=$(arg kbook.share)
 
-# The agent's virtio-serial port and 9p shares are modules in distribution kernels; 9p is loaded
-# only when a folder is shared (each module costs boot time under TCG). An initramfs image lists
-# its modules in load order (it has no modules.dep for modprobe).
+# The agent's virtio-serial port and 9p shares are modules in distribution kernels; 9p only when
+# a folder is shared. An initramfs lists its modules in load order (it has no modules.dep); a
+# disk image's initrd has loaded them already; otherwise modprobe (no udev here to load drivers
+# by modalias, so the virtio_pci bus is named too).
 if [ -f /modules/order ]; then
 	while read -r mod; do
 		case "$mod" in 9p*|netfs*|fscache*) [ -n "$share" ] || continue;; esac
 		insmod "/modules/$mod" 2>/dev/null
 	done < /modules/order
-else
-	# No udev here to load drivers by modalias: virtio_pci (the bus) must be named too.
+elif [ ! -d /sys/module/virtio_console ]; then
 	modprobe -q virtio_pci; modprobe -q virtio_console
 	[ -n "$share" ] && { modprobe -q 9pnet_virtio; modprobe -q 9p; }
 fi
@@ -53,12 +61,12 @@ if [ -n "$share" ]; then
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 "$share" /mnt/host || echo "kbook-init: cannot mount share $share" > /dev/console
 fi
 
-/sbin/kbook-agent &
+PATH=$GUEST_PATH $AGENT &
 echo "kbook-init: agent started" > /dev/console
 
 if [ "$(arg kbook.shell)" = 1 ]; then
 	# An interactive root shell on the serial console (kbook boot --shell); powering off when it exits.
-	setsid -c /bin/sh -l < /dev/ttyS0 > /dev/ttyS0 2>&1 || setsid /bin/sh -l < /dev/ttyS0 > /dev/ttyS0 2>&1
+	PATH=$GUEST_PATH setsid -c /bin/sh -l < /dev/ttyS0 > /dev/ttyS0 2>&1 || PATH=$GUEST_PATH setsid /bin/sh -l < /dev/ttyS0 > /dev/ttyS0 2>&1
 	sync
 	echo o > /proc/sysrq-trigger
 fi

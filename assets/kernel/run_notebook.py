@@ -6,6 +6,7 @@ so the kbook CLI can report a failing cell without a Python stack.
 """
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -35,9 +36,25 @@ def main():
     current = {"cell": None}
 
     class ProgressClient(NotebookClient):
+        warmed = False
+
+        async def warm_up(self):
+            # The kernel answers at once and loads TypeScript in the background; a silent cell
+            # waits for that here, so a --timeout measures the notebook's cells, not the start.
+            started = time.monotonic()
+            msg_id = self.kc.execute("void 0", silent=True, store_history=False)
+            while True:
+                reply = await self.kc.get_shell_msg(timeout=180)
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+            print(f"[kbook run] kernel ready in {elapsed(started)}", file=sys.stderr, flush=True)
+
         async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
             if cell.cell_type != "code":
                 return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            if not self.warmed:
+                self.warmed = True
+                await self.warm_up()
             number = code_cells.index(cell_index) + 1
             current["cell"] = number
             first_line = (cell.source.strip().splitlines() or [""])[0][:60]
@@ -51,7 +68,8 @@ def main():
     client = ProgressClient(
         nb,
         kernel_name=args.kernel,
-        timeout=args.timeout,
+        # nbclient wants whole seconds; None means no limit.
+        timeout=None if args.timeout is None else max(1, math.ceil(args.timeout)),
         allow_errors=args.allow_errors,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(args.notebook))}},
     )
@@ -80,4 +98,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except Exception as error:  # noqa: BLE001 - the CLI shows one line, never a Python stack
+        json.dump({"fatal": f"{type(error).__name__}: {error}"}, sys.stdout)
+        sys.stdout.write("\n")
+        sys.exit(1)

@@ -40,6 +40,16 @@ export interface CellApi {
   cellSignal(): AbortSignal;
 }
 
+/**
+ * Handles and progress displays a cell created. A cell ending in `display(x)` shows x once (as
+ * display_data), not again as the handle being the cell's value.
+ */
+const displayObjects = new WeakSet<object>();
+
+export function isDisplayObject(value: unknown): boolean {
+  return (typeof value === "object" || typeof value === "function") && value !== null && displayObjects.has(value);
+}
+
 /** Updates of a progress display are sent at most this often (stage changes and the end always go). */
 const PROGRESS_INTERVAL_MS = 250;
 
@@ -47,15 +57,16 @@ export function createCellApi(router: OutputRouter, currentSignal: () => AbortSi
   const show = (value: unknown, options: DisplayOptions, id: string, update: boolean) => {
     const rendered = toMimeBundle(value, options);
     if (rendered instanceof Promise) {
-      rendered.then((r) => router.display(r.data, r.metadata, id, update), reportError);
+      router.track(rendered.then((r) => router.display(r.data, r.metadata, id, update), reportError));
     } else {
       router.display(rendered.data, rendered.metadata, id, update);
     }
   };
-  const handleFor = (id: string): DisplayHandle => ({
-    id,
-    update: (value, options = {}) => show(value, options, id, true),
-  });
+  const handleFor = (id: string): DisplayHandle => {
+    const handle = { id, update: (value: unknown, options: Omit<DisplayOptions, "id"> = {}) => show(value, options, id, true) };
+    displayObjects.add(handle);
+    return handle;
+  };
   const display = ((value: unknown, options: DisplayOptions = {}) => {
     const id = options.id ?? randomUUID();
     show(value, options, id, false);
@@ -73,6 +84,7 @@ export function createCellApi(router: OutputRouter, currentSignal: () => AbortSi
     let sentStage = "";
     let sentAt = 0;
     let timer: NodeJS.Timeout | undefined;
+    let sentDeferred: (() => void) | undefined;
     const handle = display(progressBundle(title, latest), { raw: true });
     const send = () => {
       clearTimeout(timer);
@@ -80,13 +92,21 @@ export function createCellApi(router: OutputRouter, currentSignal: () => AbortSi
       sentStage = latest.stage;
       sentAt = Date.now();
       handle.update(progressBundle(title, latest), { raw: true });
+      sentDeferred?.();
+      sentDeferred = undefined;
     };
     const listener = ((event: ProgressEvent) => {
       latest = event;
-      if (event.done || event.stage !== sentStage || Date.now() - sentAt >= PROGRESS_INTERVAL_MS) send();
-      else timer ??= setTimeout(send, PROGRESS_INTERVAL_MS);
+      if (event.done || event.stage !== sentStage || Date.now() - sentAt >= PROGRESS_INTERVAL_MS) {
+        send();
+      } else if (!timer) {
+        timer = setTimeout(send, PROGRESS_INTERVAL_MS);
+        // The deferred update is an output of the cell too: it goes out before the cell's idle.
+        router.track(new Promise<void>((resolve) => (sentDeferred = resolve)));
+      }
     }) as ProgressDisplay;
     Object.defineProperty(listener, "handle", { value: handle });
+    displayObjects.add(listener);
     listener.done = (message?: string) => {
       latest = { ...latest, message: message ?? latest.message, done: true, fraction: 1, elapsedMs: Date.now() - started };
       send();

@@ -9,7 +9,7 @@
  */
 import { UsageError } from "../../lib/errors/index.js";
 import { toMimeBundle, type RenderedBundle } from "../display/bundle.js";
-import type { CellApi } from "../display/display-api.js";
+import { isDisplayObject, type CellApi } from "../display/display-api.js";
 import type { OutputRouter } from "../output.js";
 import { CurrentVm, isVm, type KernelVm } from "../magics/current-vm.js";
 import { parseMagicCell, type MagicContext, type MagicRegistry } from "../magics/registry.js";
@@ -72,7 +72,7 @@ export class CellExecutor {
     await this.typescript.commit(cell.commitId);
     if (settled === ABORTED) return { status: "error", error: interruptedContent() };
     if (!settled.ok) return { status: "error", error: settled.terminated ? interruptedContent() : thrownErrorContent(settled.error, this.cells) };
-    if (!cell.endsWithExpression || settled.value === undefined) return { status: "ok" };
+    if (!cell.endsWithExpression || settled.value === undefined || isDisplayObject(settled.value)) return { status: "ok" };
     return { status: "ok", result: await toMimeBundle(settled.value) };
   }
 

@@ -285,7 +285,8 @@ export class CellCompiler {
 
 function toCellDiagnostic(d: TS.Diagnostic, file: TS.SourceFile, firstCellLine: number): CellDiagnostic {
   const message = ts.flattenDiagnosticMessageText(d.messageText, "\n");
-  if (d.start === undefined || d.file !== file) return { line: 1, column: 1, code: d.code, message };
+  // Parse diagnostics are detached (no file); they belong to the file they were parsed from.
+  if (d.start === undefined || (d.file && d.file !== file)) return { line: 1, column: 1, code: d.code, message };
   const { line, character } = file.getLineAndCharacterOfPosition(d.start);
   return { line: line - firstCellLine + 1, column: character + 1, code: d.code, message };
 }

@@ -7,7 +7,6 @@
  * The text of a cell's declarations comes from TypeScript's own declaration emit (what `tsc
  * --declaration` would write), so inferred types are spelled the way the compiler spells them.
  */
-import type * as TS from "typescript";
 import { ts } from "./typescript.js";
 
 export class DeclarationContext {

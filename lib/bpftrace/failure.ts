@@ -49,8 +49,12 @@ export function missingProbe(program: string, diagnostics: BpftraceDiagnostic[])
     if (/^No BTF found for |^Failed to resolve kfunc args|is not a (software|hardware) probe/.test(d.message)) {
       const marked = markedText(program, d);
       if (marked) return marked.replace(/\s*[{/].*$/, "");
-      const fn = /^No BTF found for (\S+)/.exec(d.message);
-      if (fn) return `kfunc:${fn[1]}`;
+      const fn = /^No BTF found for (?:\S+:)?(\S+)/.exec(d.message);
+      if (fn) {
+        // bpftrace 0.17 gives no position here; the provider is the one the program wrote.
+        const written = new RegExp(`\\b(k(?:ret)?func:(?:[\\w.-]+:)?${fn[1]!.replace(/[^\w]/g, "\\$&")})\\b`).exec(program);
+        return written ? written[1] : `kfunc:${fn[1]}`;
+      }
     }
   }
   return undefined;

@@ -6,8 +6,8 @@
  * killed mid-line).
  */
 import { BpftraceOutputError } from "./errors.js";
-import { parseMapKey } from "./keys.js";
-import { scanMapLine, type ScannedBody } from "./scan.js";
+import { parseMapKey, parseNewlineEscapedKey } from "./keys.js";
+import { scanMapLine, type ScannedBody, type ScannedPair } from "./scan.js";
 import type {
   BpftraceMap,
   BpftraceRecord,
@@ -197,9 +197,12 @@ function toMap(type: "map" | "hist" | "stats", name: string, body: ScannedBody):
   return { kind: "values", name, entries };
 }
 
-function keyed<V>(pairs: [string, unknown][], convert: (v: unknown) => V): MapEntry<V>[] {
+function keyed<V>(pairs: ScannedPair[], convert: (v: unknown) => V): MapEntry<V>[] {
   const entries: MapEntry<V>[] = new Array(pairs.length);
-  for (let i = 0; i < pairs.length; i++) entries[i] = { key: parseMapKey(pairs[i]![0]), value: convert(pairs[i]![1]) };
+  for (let i = 0; i < pairs.length; i++) {
+    const [key, value, escaped] = pairs[i]!;
+    entries[i] = { key: escaped ? parseNewlineEscapedKey(key) : parseMapKey(key), value: convert(value) };
+  }
   return entries;
 }
 
@@ -214,8 +217,8 @@ function toBuckets(value: unknown): HistogramBucket[] {
   });
 }
 
-function isStatsPairs(pairs: [string, unknown][]): boolean {
-  return pairs.length === 3 && isStatsObject(Object.fromEntries(pairs));
+function isStatsPairs(pairs: ScannedPair[]): boolean {
+  return pairs.length === 3 && isStatsObject(Object.fromEntries(pairs.map((p) => [p[0], p[1]])));
 }
 
 function isStatsObject(value: unknown): boolean {

@@ -21,19 +21,44 @@ export function parseMapKey(text: string): MapKey {
   return { text, parts: single ? [{ kind: "stack", frames: single }] : splitKeyParts(text) };
 }
 
+/**
+ * A key as it appears inside JSON, where its only escapes are "\n" (bpftrace's stack keys). Its
+ * text and parts are worked out on first use: a long capture holds tens of thousands of stacks
+ * and a million frame strings, and most uses (the top stacks, one map of several) need few of them.
+ * The frames are then split from the escaped form directly, saving a pass over the key.
+ */
+export function parseNewlineEscapedKey(escaped: string): MapKey {
+  if (escaped.indexOf("\\") < 0) return parseMapKey(escaped);
+  let text: string | undefined;
+  let parts: MapKeyPart[] | undefined;
+  return {
+    get text(): string {
+      return (text ??= escaped.replaceAll("\\n", "\n"));
+    },
+    get parts(): MapKeyPart[] {
+      if (!parts) {
+        const single = escaped.startsWith("\\n") && escaped.endsWith("\\n") ? singleStack(escaped, "\\n") : undefined;
+        parts = single ? [{ kind: "stack", frames: single }] : splitKeyParts(this.text);
+      }
+      return parts;
+    },
+  };
+}
+
 /** Fast path for the usual @[kstack] key: one stack and nothing else. */
-function singleStack(text: string): string[] | undefined {
-  if (text.charCodeAt(0) !== NEWLINE || text.charCodeAt(text.length - 1) !== NEWLINE) return undefined;
-  const lines = text.split("\n");
-  const frames: string[] = new Array(lines.length - 2);
+function singleStack(text: string, newline = "\n"): string[] | undefined {
+  if (newline === "\n" && (text.charCodeAt(0) !== NEWLINE || text.charCodeAt(text.length - 1) !== NEWLINE)) return undefined;
+  const lines = text.split(newline);
+  const frames: string[] = [];
   for (let i = 1; i < lines.length - 1; i++) {
     const line = lines[i]!;
     const first = line.charCodeAt(0);
     // Every frame line is indented; anything else means other key arguments follow.
     if (first !== 32 && first !== 9) return undefined;
-    frames[i - 1] = first === 32 && line.charCodeAt(line.length - 1) !== 32 ? line.trimStart() : parseFrameLine(line);
+    const frame = first === 32 && line.charCodeAt(line.length - 1) !== 32 ? line.trimStart() : parseFrameLine(line);
+    if (frame !== "") frames.push(frame);
   }
-  return frames.filter((f) => f !== "");
+  return frames;
 }
 
 function splitKeyParts(text: string): MapKeyPart[] {

@@ -24,7 +24,7 @@ export interface BpftraceRunInfo {
   exitCode: number | null;
   /** From start to exit, including bpftrace's own start-up (~2.5 s under TCG). */
   durationMs: number;
-  /** From the probes being attached to bpftrace exiting. */
+  /** From the probes being attached to the stop (SIGINT sent, or bpftrace exiting by itself). */
   tracedMs?: number;
   stderr: string;
   /** Warnings bpftrace printed about the program. */
@@ -101,9 +101,15 @@ export class BpftraceResult implements Displayable {
     const bits: string[] = [];
     if (this.attachedProbes !== undefined) bits.push(`${this.attachedProbes} probe${this.attachedProbes === 1 ? "" : "s"} attached`);
     if (this.run) {
-      const traced = this.run.tracedMs ?? this.run.durationMs;
-      const how = { exit: "exited", duration: "stopped after the duration", interrupted: "interrupted", timeout: "timed out" }[this.run.stopReason];
-      bits.push(`${how} after ${(traced / 1000).toFixed(1)} s of tracing`);
+      const seconds = `${((this.run.tracedMs ?? this.run.durationMs) / 1000).toFixed(1)} s`;
+      bits.push(
+        {
+          exit: `exited after ${seconds} of tracing`,
+          duration: `traced for ${seconds}, then stopped`,
+          interrupted: `interrupted after ${seconds} of tracing`,
+          timeout: `timed out after ${seconds}`,
+        }[this.run.stopReason],
+      );
     }
     if (this.lostEvents) bits.push(`${this.lostEvents} events lost`);
     const maps = this.maps.length;
@@ -127,7 +133,7 @@ export class BpftraceResult implements Displayable {
   html(): string {
     const parts = [`<div class="kbook-bpftrace"><style>${TABLE_CSS}</style>`, `<p>${escapeHtml(this.summary())}</p>`];
     if (this.output) parts.push(preformatted(lastLines(this.output, 200)));
-    for (const map of this.maps) parts.push(`<h4><code>${escapeHtml(map.name)}</code></h4>`, mapHtml(map));
+    for (const map of this.maps) parts.push(mapHtml(map));
     const notes = this.notes();
     if (notes.length) parts.push(`<ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`);
     parts.push("</div>");

@@ -54,11 +54,13 @@ export async function runBpftrace(guest: Guest, program: string, options: Bpftra
 
   const stop = new AbortController();
   let stopReason: StopReason | undefined;
+  let stoppedAt: number | undefined;
   let attachedAt: number | undefined;
   let timer: NodeJS.Timeout | undefined;
   const stopWith = (reason: StopReason): void => {
     if (stopReason) return;
     stopReason = reason;
+    stoppedAt = Date.now();
     progress.report("bpftrace", reason === "duration" ? "duration reached, stopping (SIGINT)" : "interrupted, stopping (SIGINT)");
     stop.abort();
   };
@@ -124,7 +126,7 @@ export async function runBpftrace(guest: Guest, program: string, options: Bpftra
     stopReason: reason,
     exitCode: result.exitCode,
     durationMs: ended - started,
-    tracedMs: attachedAt !== undefined ? ended - attachedAt : undefined,
+    tracedMs: attachedAt !== undefined ? Math.max(0, (stoppedAt ?? ended) - attachedAt) : undefined,
     stderr: result.stderr,
     warnings: diagnostics.filter((d) => d.level === "WARNING" || d.level === "HINT"),
   });

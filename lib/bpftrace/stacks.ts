@@ -44,7 +44,21 @@ export class StackCounts implements Displayable {
         hint: "Stack views need a map like @[kstack] = count() (or keyed by ustack, possibly with other key arguments).",
       });
     }
-    const rows = map.entries.map((e) => ({ frames: keyStack(e.key) ?? [], count: e.value as number, context: keyContext(e.key) }));
+    // Frames are read from the key on first use, so showing the top stacks of a long capture
+    // splits only those stacks.
+    const rows = map.entries.map((e): StackRow => {
+      let frames: string[] | undefined;
+      let context: string[] | undefined;
+      return {
+        count: e.value as number,
+        get frames(): string[] {
+          return (frames ??= keyStack(e.key) ?? []);
+        },
+        get context(): string[] {
+          return (context ??= keyContext(e.key));
+        },
+      };
+    });
     return new StackCounts(map.name, rows);
   }
 
@@ -108,8 +122,10 @@ export class StackCounts implements Displayable {
   /** Vega-Lite bar chart of counts per distinct caller chain (offsets stripped), top n. */
   chartSpec(n = 15): VegaLiteSpec {
     const chains = this.withoutOffsets();
-    const values = chains.top(n).map((row, i) => ({
-      chain: chainLabel(row, i + 1),
+    const top = chains.top(n);
+    const shared = sharedLeafFrames(top);
+    const values = top.map((row, i) => ({
+      chain: chainLabel(row, i + 1, shared),
       stack: [...row.context, ...row.frames].join(" ← "),
       count: row.count,
       share: chains.share(row),
@@ -120,12 +136,16 @@ export class StackCounts implements Displayable {
       values.push({ chain: `other (${rest.length} chains)`, stack: `${rest.length} less frequent chains`, count, share: chains.total ? count / chains.total : 0 });
     }
     return {
-      title: `${this.name}: counts per caller chain (${chains.rows.length} distinct, ${this.total} total)`,
+      title: {
+        text: `${this.name}: counts per caller chain (${chains.rows.length} distinct, ${this.total} total)`,
+        subtitle: shared > 1 ? `leaf ← callers; the ${shared} frames every chain shown starts with are written "…"` : "leaf ← callers",
+      },
       width: 480,
       data: { values },
       mark: { type: "bar", tooltip: true, color: "#e8663d" },
       encoding: {
-        y: { field: "chain", type: "nominal", sort: null, title: "caller chain (leaf ← callers)", axis: { labelLimit: 420 } },
+        // No axis title: headless vega estimates label widths and would draw it over long labels.
+        y: { field: "chain", type: "nominal", sort: null, title: null, axis: { labelLimit: 520 } },
         x: { field: "count", type: "quantitative", title: "count" },
         tooltip: [
           { field: "stack", type: "nominal", title: "stack" },
@@ -143,13 +163,17 @@ export class StackCounts implements Displayable {
 
   /** HTML table of the top n stacks: frames leaf first, count, share. */
   tableHtml(n = 10): string {
-    const rows = this.top(n).map((row, i) => [
+    const top = this.top(n);
+    const shared = top.length > 1 ? sharedLeafFrames(top) : 0;
+    const rows = top.map((row, i) => [
       i + 1,
-      rawHtml(stackCellHtml(row)),
+      rawHtml(stackCellHtml(row, shared)),
       row.count,
       shareBar(this.share(row)),
     ]);
-    const caption = `${this.name}: top ${Math.min(n, this.rows.length)} of ${this.rows.length} distinct stacks (${this.total} total)`;
+    const caption =
+      `${this.name}: top ${Math.min(n, this.rows.length)} of ${this.rows.length} distinct stacks (${this.total} total)` +
+      (shared ? `; the ${shared} grey frames are the same in every stack shown` : "");
     return renderHtmlTable(
       [{ label: "#", align: "right" }, { label: "stack (leaf first)" }, { label: "count", align: "right" }, { label: "share" }],
       rows,
@@ -177,15 +201,40 @@ export class StackCounts implements Displayable {
   }
 }
 
-function stackCellHtml(row: StackRow): string {
+function stackCellHtml(row: StackRow, shared: number): string {
   const context = row.context.length ? `<div><em>${escapeHtml(row.context.join(", "))}</em></div>` : "";
   if (!row.frames.length) return `${context}<em>(no stack)</em>`;
-  return `${context}<ol>${row.frames.map((f) => `<li>${escapeHtml(f)}</li>`).join("")}</ol>`;
+  const items = row.frames.map((f, i) => `<li${i < shared ? ' style="color:#999"' : ""}>${escapeHtml(f)}</li>`);
+  return `${context}<ol>${items.join("")}</ol>`;
 }
 
-/** "#1 task_tick_fair ← scheduler_tick ← update_process_times ← …": ranked so labels stay unique. */
-function chainLabel(row: StackRow, rank: number, depth = 4): string {
+/**
+ * How many leaf-side frames all these stacks share. Stacks counted at one probe start alike (for
+ * task_tick_fair: the whole timer-interrupt path) and differ in what was interrupted, which is
+ * what a reader wants to compare.
+ */
+function sharedLeafFrames(rows: readonly StackRow[]): number {
+  if (!rows.length) return 0;
+  const first = [...rows[0]!.context, ...rows[0]!.frames];
+  let shared = first.length;
+  for (const row of rows.slice(1)) {
+    const frames = [...row.context, ...row.frames];
+    let i = 0;
+    while (i < shared && i < frames.length && frames[i] === first[i]) i++;
+    shared = i;
+  }
+  return shared;
+}
+
+/**
+ * "#3 task_tick_fair ← … ← asm_sysvec_apic_timer_interrupt ← pipe_write ← vfs_write ← …": the
+ * leaf, then the frames after those every chain shares, ranked so labels stay unique.
+ */
+function chainLabel(row: StackRow, rank: number, shared: number, depth = 3): string {
   const frames = [...row.context, ...row.frames];
-  const shown = frames.slice(0, depth).join(" ← ") || "(no stack)";
-  return `#${rank} ${shown}${frames.length > depth ? " ← …" : ""}`;
+  if (!frames.length) return `#${rank} (no stack)`;
+  if (shared < 2) return `#${rank} ${frames.slice(0, depth + 1).join(" ← ")}${frames.length > depth + 1 ? " ← …" : ""}`;
+  const rest = frames.slice(shared, shared + depth);
+  const tail = rest.length ? rest.join(" ← ") : frames[frames.length - 1]!;
+  return `#${rank} ${frames[0]} ← … ← ${tail}${frames.length > shared + depth ? " ← …" : ""}`;
 }

@@ -8,12 +8,15 @@
 export function formatFixed(x: number, digits: number): string {
   if (!Number.isFinite(x)) return x > 0 ? "Inf" : x < 0 ? "-Inf" : "NaN";
   const text = x.toFixed(digits);
+  // A tie is rare: only when the scaled value ends in exactly .5 can it be one (a tie is
+  // representable, so the product is exact); only then is the exact expansion looked at.
+  const scaledAbs = Math.abs(x) * 10 ** digits;
+  if (scaledAbs - Math.floor(scaledAbs) !== 0.5) return text;
   // An exact tie is a value whose expansion is ...5000… at the first dropped digit.
   const exact = Math.abs(x).toFixed(Math.min(100, digits + 60));
   const dropped = exact.slice(exact.indexOf(".") + 1 + digits);
   if (!/^50*$/.test(dropped)) return text;
-  const scaled = Math.abs(x) * 10 ** digits;
-  const lower = Math.floor(scaled);
+  const lower = Math.floor(scaledAbs);
   if (lower % 2 === 0) {
     // Round down to the even neighbour.
     const down = (Math.sign(x) * lower) / 10 ** digits;

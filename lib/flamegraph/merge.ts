@@ -5,7 +5,7 @@
  * consecutive lines with the same prefix — which is what gives flame graphs their
  * alphabetical x axis, and what makes the numbers identical to flamegraph.pl's.
  */
-import { parseFoldedLine, splitFrames } from "./folded.js";
+import { parseFoldedLine, splitFrames, type FoldedLine } from "./folded.js";
 
 export interface FrameNode {
   /** Frame name as in the input (annotations such as `_[k]` included); "" is the root. */
@@ -30,6 +30,8 @@ export interface MergedFrames {
   /** Lines that are not folded stacks. */
   ignored: number;
   firstIgnored?: { line: number; text: string };
+  /** Frames dropped for being narrower than `minCount`. */
+  pruned: number;
 }
 
 export interface MergeOptions {
@@ -39,6 +41,11 @@ export interface MergeOptions {
   flamechart?: boolean;
   /** The "chain" palette marks waker frames (after "--" separators) with `_[w]`. */
   chain?: boolean;
+  /**
+   * Frames narrower than this count (given the total) are dropped as they close, so that a
+   * huge input does not build frames that will not be drawn (flamegraph.pl's --minwidth).
+   */
+  minCount?: (total: number) => number;
 }
 
 /** Splits text into lines without a trailing empty one. */
@@ -58,7 +65,6 @@ function annotateWakers(stack: string): string {
 
 export function mergeFolded(input: string | string[], options: MergeOptions = {}): MergedFrames {
   let lines = typeof input === "string" ? textLines(input) : input;
-  const lineNumbers = new Map<string, number>();
   if (options.reverse) {
     lines = lines.map((line) => {
       const parsed = parseFoldedLine(line);
@@ -67,41 +73,53 @@ export function mergeFolded(input: string | string[], options: MergeOptions = {}
       return parsed.count2Text === undefined ? `${reversed} ${parsed.countText}` : `${reversed} ${parsed.countText} ${parsed.count2Text}`;
     });
   }
-  let ordered = lines;
-  if (!options.flamechart) {
-    lines.forEach((line, i) => lineNumbers.set(line, i + 1));
-    ordered = [...lines].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // flamegraph.pl sorts whole lines as text (counts included), so equal prefixes are adjacent.
+  // The default sort compares UTF-16 units without calling back into JS.
+  const ordered = options.flamechart ? lines : [...lines].sort();
+
+  // First pass: parse, and add up the total so that narrow frames can be dropped as they close.
+  const parsedLines: (FoldedLine | undefined)[] = new Array(ordered.length);
+  let total = 0;
+  let ignored = 0;
+  for (let k = 0; k < ordered.length; k++) {
+    const parsed = parseFoldedLine(ordered[k]!);
+    parsedLines[k] = parsed;
+    if (parsed) total += parsed.count2 ?? parsed.count;
+    else ignored++;
   }
+  let firstIgnored: MergedFrames["firstIgnored"];
+  if (ignored > 0) {
+    const index = lines.findIndex((line) => !parseFoldedLine(line));
+    firstIgnored = { line: index + 1, text: lines[index]!.slice(0, 200) };
+  }
+  const minCount = options.minCount ? options.minCount(total) : -Infinity;
 
   const nodes: FrameNode[] = [];
-  let openNames: string[] = [];
-  let openStarts: number[] = [];
-  let openDeltas: (number | undefined)[] = [];
+  let prunedCount = 0;
+  const openNames: string[] = [];
+  const openStarts: number[] = [];
+  const openDeltas: (number | undefined)[] = [];
   let time = 0;
   let maxDelta = 1;
   let differential = false;
-  let ignored = 0;
-  let firstIgnored: MergedFrames["firstIgnored"];
 
   const close = (from: number) => {
     for (let i = openNames.length - 1; i >= from; i--) {
-      const node: FrameNode = { name: openNames[i]!, depth: i, start: openStarts[i]!, end: time };
+      const start = openStarts[i]!;
+      // The root always stays: it carries the totals.
+      if (time - start < minCount && i > 0) {
+        prunedCount++;
+        continue;
+      }
+      const node: FrameNode = { name: openNames[i]!, depth: i, start, end: time };
       if (openDeltas[i] !== undefined) node.delta = openDeltas[i];
       nodes.push(node);
     }
     openNames.length = openStarts.length = openDeltas.length = from;
   };
 
-  ordered.forEach((line, index) => {
-    const parsed = parseFoldedLine(line);
-    if (!parsed) {
-      ignored++;
-      if (!firstIgnored) {
-        const number = options.flamechart ? index + 1 : (lineNumbers.get(line) ?? index + 1);
-        firstIgnored = { line: number, text: line.slice(0, 200) };
-      }
-      return;
-    }
+  for (const parsed of parsedLines) {
+    if (!parsed) continue;
     let delta: number | undefined;
     if (parsed.count2 !== undefined) {
       differential = true;
@@ -109,21 +127,19 @@ export function mergeFolded(input: string | string[], options: MergeOptions = {}
       if (Math.abs(delta) > maxDelta) maxDelta = Math.abs(delta);
     }
     const stack = options.chain ? annotateWakers(parsed.stack) : parsed.stack;
-    const frames = ["", ...splitFrames(stack)];
-    let same = 0;
-    while (same < openNames.length && same < frames.length && openNames[same] === frames[same]) same++;
+    const frames = splitFrames(stack);
+    // frames[i - 1] is the frame at depth i; depth 0 is the root "".
+    let same = openNames.length > 0 ? 1 : 0;
+    while (same < openNames.length && same <= frames.length && openNames[same] === frames[same - 1]) same++;
     close(same);
-    for (let i = same; i < frames.length; i++) {
-      openNames.push(frames[i]!);
+    for (let i = same; i <= frames.length; i++) {
+      openNames.push(i === 0 ? "" : frames[i - 1]!);
       openStarts.push(time);
       // As flamegraph.pl: the delta belongs to the frame the line ends in.
-      openDeltas.push(delta === undefined ? undefined : i === frames.length - 1 ? delta : 0);
+      openDeltas.push(delta === undefined ? undefined : i === frames.length ? delta : 0);
     }
     time += parsed.count2 ?? parsed.count;
-  });
+  }
   close(0);
-  openNames = [];
-  openStarts = [];
-  openDeltas = [];
-  return { nodes, total: time, maxDelta, differential, ignored, firstIgnored };
+  return { nodes, total: time, maxDelta, differential, ignored, firstIgnored, pruned: prunedCount };
 }

@@ -88,24 +88,28 @@ export function renderFlameGraph(folded: string | string[] | FoldedStacks, optio
 export function renderFlameGraphDetailed(folded: string | string[] | FoldedStacks, options: FlameGraphOptions = {}): FlameGraphResult {
   const o = resolveFlameGraphOptions(options);
   const lines = folded instanceof FoldedStacks ? textLines(folded.toString()) : folded;
-  const merged = mergeFolded(lines, { reverse: o.reverse, flamechart: o.flamechart, chain: o.colors === "chain" });
+  const widthFor = (total: number) => (o.total !== undefined && o.total > total ? o.total : total);
+  const merged = mergeFolded(lines, {
+    reverse: o.reverse,
+    flamechart: o.flamechart,
+    chain: o.colors === "chain",
+    // flamegraph.pl drops frames narrower than --minwidth (pixels, or % of the total).
+    minCount: (total) => {
+      const timemax = widthFor(total);
+      return o.minwidth.percent ? (timemax * o.minwidth.value) / 100 : o.minwidth.value / ((o.width - 2 * XPAD) / timemax);
+    },
+  });
   if (!(merged.total > 0)) {
     const where = merged.firstIgnored ? ` Line ${merged.firstIgnored.line} is not a folded stack: ${JSON.stringify(merged.firstIgnored.text)}.` : "";
     throw new UsageError(`No stack counts found: the input has no "stack count" lines with a count above zero.${where}`, {
       hint: "Give folded stacks (e.g. from 'kbook collapse'), one 'frame;frame;frame COUNT' a line.",
     });
   }
-  const timemax = o.total !== undefined && o.total > merged.total ? o.total : merged.total;
+  const timemax = widthFor(merged.total);
   const widthPerTime = (o.width - 2 * XPAD) / timemax;
-  const minwidthTime = o.minwidth.percent ? (timemax * o.minwidth.value) / 100 : o.minwidth.value / widthPerTime;
-
-  const nodes: FrameNode[] = [];
+  const nodes = merged.nodes;
   let depthMax = 0;
-  for (const node of merged.nodes) {
-    if (node.end - node.start < minwidthTime) continue;
-    nodes.push(node);
-    if (node.depth > depthMax) depthMax = node.depth;
-  }
+  for (const node of nodes) if (node.depth > depthMax) depthMax = node.depth;
 
   const ypad1 = o.fontsize * 3;
   const ypad2 = o.fontsize * 2 + 10;
@@ -199,7 +203,7 @@ export function renderFlameGraphDetailed(folded: string | string[] | FoldedStack
   return {
     svg: out.join(""),
     frames: nodes.length,
-    pruned: merged.nodes.length - nodes.length,
+    pruned: merged.pruned,
     total: merged.total,
     ignored: merged.ignored,
     firstIgnored: merged.firstIgnored,

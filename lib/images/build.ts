@@ -17,7 +17,7 @@ import { recipeKinds } from "./recipes.js";
 import { removeWorkDir } from "./workdir.js";
 
 /** Bump when the build pipeline changes what it produces. */
-const PIPELINE_REVISION = "1";
+const PIPELINE_REVISION = "2";
 
 export interface ImageSpec {
   /** Recipe kind: "debian" (default), "busybox", "alpine". */

@@ -13,6 +13,7 @@ import { extractVmlinux, kernelReleaseIn } from "./kernel.js";
 import { buildInitramfs, HOST_BUSYBOX } from "./initramfs.js";
 import { indexModules, resolveModules } from "./kmod.js";
 import { removeWorkDir } from "./workdir.js";
+import { AGENT_MODULES, SHARE_MODULES } from "./busybox.js";
 import { assetPath } from "../assets.js";
 
 export interface DebianRecipe {
@@ -96,7 +97,11 @@ export const debianRecipe: RecipeKind<DebianRecipe> = {
     // Debian's generic initramfs is unused (kbook's initrd below boots in a fraction of the time).
     for (const name of await readdir(bootDir)) if (name.startsWith("initrd.img")) await rm(join(bootDir, name));
 
-    const modules = await resolveModules(await indexModules(join(rootfs, "lib", "modules", release)), ROOT_DISK_MODULES, ROOT_DISK_SOFT_MODULES);
+    // The agent's port and (on demand) 9p are loaded from the initrd too: from RAM, not the emulated disk.
+    const modules = await resolveModules(await indexModules(join(rootfs, "lib", "modules", release)), [...ROOT_DISK_MODULES, ...AGENT_MODULES], [
+      ...ROOT_DISK_SOFT_MODULES,
+      ...SHARE_MODULES,
+    ]);
     const initrd = await buildInitramfs({ busybox: HOST_BUSYBOX, init: await readFile(assetPath("guest", "initrd-init.sh"), "utf8"), modules });
     await writeFile(join(ctx.workDir, "initrd.img"), initrd);
 

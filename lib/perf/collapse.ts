@@ -11,6 +11,7 @@
 import { frameNames, parseStackLine, type FrameAnnotations } from "./stack-line.js";
 import { scanEventName, scanEventRecord, type EventNameScan, type EventRecordScan } from "./event-line.js";
 import { FoldedStacks } from "../flamegraph/folded.js";
+import { growInt32, rehash, StackTable } from "./stack-table.js";
 
 export interface CollapseOptions {
   /** Include the PID with the process name ("dd-1234"). */
@@ -88,14 +89,7 @@ export class PerfScriptCollapser {
   private filterEventSamples = 0;
   private otherEvents = new Map<string, number>();
 
-  // Distinct stacks: [pnameId, group ids leaf first] sequences in one pool.
-  private stackPool = new Int32Array(1 << 16);
-  private stackPoolUsed = 0;
-  private stackStart: number[] = [];
-  private stackLength: number[] = [];
-  private stackCount: number[] = [];
-  private stackTable = new Int32Array(1 << INITIAL_TABLE_BITS).fill(-1);
-  private stackHashes: number[] = [];
+  private readonly stacks = new StackTable();
 
   // The sample being read.
   private pnameId = -1;
@@ -366,62 +360,20 @@ export class PerfScriptCollapser {
   /** Adds the current sample's stack to the table. */
   private finishSample(): void {
     this.stats.samples++;
-    const frames = this.frames;
-    const n = this.frameCount;
-    let h = Math.imul(this.pnameId + 1, 0x9e3779b1) ^ n;
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ frames[i]!, 0x01000193);
-    h ^= h >>> 16;
-    const mask = this.stackTable.length - 1;
-    let slot = h & mask;
-    const pool = this.stackPool;
-    for (;;) {
-      const id = this.stackTable[slot]!;
-      if (id < 0) break;
-      if (this.stackHashes[id] === h && this.stackLength[id] === n + 1) {
-        const start = this.stackStart[id]!;
-        if (pool[start] === this.pnameId) {
-          let i = 0;
-          while (i < n && pool[start + 1 + i] === frames[i]) i++;
-          if (i === n) {
-            this.stackCount[id]! += this.period;
-            return;
-          }
-        }
-      }
-      slot = (slot + 1) & mask;
-    }
-    const id = this.stackStart.length;
-    if (this.stackPoolUsed + n + 1 > this.stackPool.length) {
-      const grown = new Int32Array(Math.max(this.stackPool.length * 2, this.stackPoolUsed + n + 1));
-      grown.set(this.stackPool.subarray(0, this.stackPoolUsed));
-      this.stackPool = grown;
-    }
-    this.stackPool[this.stackPoolUsed] = this.pnameId;
-    this.stackPool.set(frames.subarray(0, n), this.stackPoolUsed + 1);
-    this.stackStart.push(this.stackPoolUsed);
-    this.stackLength.push(n + 1);
-    this.stackCount.push(this.period);
-    this.stackHashes.push(h);
-    this.stackPoolUsed += n + 1;
-    this.stackTable[slot] = id;
-    if (this.stackStart.length * 2 > this.stackTable.length) {
-      this.stackTable = rehash(this.stackTable, this.stackHashes, this.stackStart.length);
-    }
+    this.stacks.add(this.pnameId, this.frames, this.frameCount, this.period);
   }
 
   private buildFolded(): FoldedStacks {
     const folded = new FoldedStacks();
     const parts: string[] = [];
-    for (let id = 0; id < this.stackStart.length; id++) {
-      const start = this.stackStart[id]!;
-      const length = this.stackLength[id]!;
+    this.stacks.forEach((root, frames, count) => {
       parts.length = 0;
-      parts.push(this.pnames[this.stackPool[start]!]!);
-      for (let i = start + length - 1; i > start; i--) parts.push(this.groups[this.stackPool[i]!]!);
+      parts.push(this.pnames[root]!);
+      for (let i = frames.length - 1; i >= 0; i--) parts.push(this.groups[frames[i]!]!);
       // Different line sequences can fold to the same text (e.g. "a->b" inlined vs two
       // frames), so stacks are merged again by their text.
-      folded.add(parts.join(";"), this.stackCount[id]!);
-    }
+      folded.add(parts.join(";"), count);
+    });
     return folded;
   }
 }
@@ -433,21 +385,4 @@ export class PerfScriptCollapser {
  */
 function detach(s: string): string {
   return Buffer.from(s, "latin1").toString("latin1");
-}
-
-function growInt32(array: Int32Array, fill: number): Int32Array {
-  const grown = new Int32Array(array.length * 2).fill(fill);
-  grown.set(array);
-  return grown;
-}
-
-function rehash(table: Int32Array, hashes: ArrayLike<number>, count: number): Int32Array {
-  const next = new Int32Array(table.length * 2).fill(-1);
-  const mask = next.length - 1;
-  for (let id = 0; id < count; id++) {
-    let slot = hashes[id]! & mask;
-    while (next[slot]! >= 0) slot = (slot + 1) & mask;
-    next[slot] = id;
-  }
-  return next;
 }

@@ -28,11 +28,19 @@ export interface PerfRecordOptions {
   event?: string;
   /** Aborting stops the recording like Ctrl-C; the samples taken so far are still returned. */
   signal?: AbortSignal;
-  /** Collapse options (pid, tid, kernel, jit, all, addrs, eventFilter). */
+  /**
+   * Collapse options (pid, tid, kernel, jit, all, addrs, eventFilter). Default: annotations on
+   * (`all`), so that kernel, JIT and inlined frames are told apart in the graph.
+   */
   collapse?: CollapseOptions;
   /** Also keep the perf.data file at this host path. */
   keepData?: string;
   onProgress?: ProgressListener;
+}
+
+/** An argv as a person would type it (for messages and the profile's source line). */
+export function formatArgv(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
 }
 
 /** `perf record` and `perf script` failed in a way that is about permissions. */

@@ -6,6 +6,9 @@
 import { FoldedStacks, parseFolded } from "../flamegraph/folded.js";
 import { renderFlameGraph } from "../flamegraph/render.js";
 import type { FlameGraphOptions } from "../flamegraph/options.js";
+import type { PaletteName } from "../flamegraph/palette.js";
+
+const ANNOTATION = /_\[[kwij]\]$/;
 
 export interface ProfileInfo {
   /** What was profiled, e.g. "guest: perf record -a -g -F 999 -- dd …". */
@@ -16,6 +19,13 @@ export interface ProfileInfo {
   rootIsProcess?: boolean;
   /** Things the reader should know (restricted symbols, skipped lines…). */
   warnings?: string[];
+  /**
+   * The palette svg() uses unless told otherwise. perf recordings are collapsed with
+   * annotations (_[k] kernel, _[j] JIT, _[i] inlined) and drawn with flamegraph.pl's "java"
+   * multi-palette, which colours those kinds of frames apart (kernel orange, user red/yellow,
+   * JIT green, inlined aqua).
+   */
+  colors?: PaletteName;
 }
 
 export interface TopFunction {
@@ -60,15 +70,20 @@ export class Profile {
   /** The flame graph as SVG text (flamegraph.pl options). */
   svg(options: FlameGraphOptions = {}): string {
     const subtitle = options.subtitle ?? this.info.source;
-    return renderFlameGraph(this.stacks, { ...options, ...(subtitle ? { subtitle } : {}) });
+    const colors = options.colors ?? this.info.colors;
+    return renderFlameGraph(this.stacks, { ...options, ...(subtitle ? { subtitle } : {}), ...(colors ? { colors } : {}) });
   }
 
-  /** The n hottest functions by self samples (or by total with `by: "total"`). */
+  /**
+   * The n hottest functions by self samples (or by total with `by: "total"`). Names are shown
+   * without collapse annotations (`_[k]`…), as in the flame graph.
+   */
   top(n = 10, options: { by?: "self" | "total" } = {}): TopFunction[] {
     const self = new Map<string, number>();
     const total = new Map<string, number>();
     let all = 0;
-    for (const { frames, count } of this.stacks.stacks()) {
+    for (const { frames: annotated, count } of this.stacks.stacks()) {
+      const frames = annotated.map((f) => f.replace(ANNOTATION, ""));
       all += count;
       const from = this.info.rootIsProcess ? 1 : 0;
       if (frames.length > from) {

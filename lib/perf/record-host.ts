@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { execa } from "execa";
 import { ProgressReporter } from "../progress/index.js";
 import { collapsePerfData } from "./perf-data.js";
-import { perfCapturedSamples, perfFailure, perfRecordArgv, perfWarnings, type PerfRecordOptions } from "./perf-command.js";
+import { formatArgv, perfCapturedSamples, perfFailure, perfRecordArgv, perfWarnings, type PerfRecordOptions } from "./perf-command.js";
 import { Profile } from "./profile.js";
 
 export interface HostPerfRecordOptions extends PerfRecordOptions {
@@ -16,9 +16,6 @@ export interface HostPerfRecordOptions extends PerfRecordOptions {
   perf?: string;
 }
 
-function describe(argv: readonly string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
-}
 
 /** Records a profile of the host and returns it. */
 export async function recordPerfOnHost(options: HostPerfRecordOptions = {}): Promise<Profile> {
@@ -28,7 +25,7 @@ export async function recordPerfOnHost(options: HostPerfRecordOptions = {}): Pro
   const data = join(dir, "perf.data");
   try {
     const argv = perfRecordArgv(options, data, perf);
-    const shown = describe(["perf", ...argv.slice(1).filter((_, i) => i !== 1 && i !== 2)]);
+    const shown = formatArgv(["perf", ...argv.slice(1).filter((_, i) => i !== 1 && i !== 2)]);
     progress.report("perf record", shown);
     const record = execa(argv[0]!, argv.slice(1), { reject: false, stdin: "ignore", stdout: "ignore" });
     // Ctrl-C semantics: perf stops, writes what it has, and stops the workload.
@@ -47,10 +44,10 @@ export async function recordPerfOnHost(options: HostPerfRecordOptions = {}): Pro
     if (options.keepData) await copyFile(data, options.keepData);
 
     progress.report("perf script", `${captured} samples`);
-    const { folded, stats, warnings: more } = await collapsePerfData(data, options.collapse, perf);
+    const { folded, stats, warnings: more } = await collapsePerfData(data, { all: true, ...options.collapse }, perf);
     warnings.push(...more);
     progress.report("perf", `${stats.samples} samples, ${folded.size} stacks`, { done: true });
-    return new Profile(folded, { source: `host: ${shown}`, event: stats.event, rootIsProcess: true, warnings });
+    return new Profile(folded, { source: `host: ${shown}`, event: stats.event, rootIsProcess: true, warnings, colors: "java" });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -7,21 +7,18 @@ import { ProgressReporter } from "../progress/index.js";
 import type { Guest } from "../vm/guest.js";
 import { PerfScriptCollapser } from "./collapse.js";
 import { collapseProblem, collapseWarnings } from "./input.js";
-import { perfCapturedSamples, perfFailure, perfRecordArgv, perfWarnings, type PerfRecordOptions } from "./perf-command.js";
+import { formatArgv, perfCapturedSamples, perfFailure, perfRecordArgv, perfWarnings, type PerfRecordOptions } from "./perf-command.js";
 import { Profile } from "./profile.js";
 
 export type { PerfRecordOptions } from "./perf-command.js";
 
-function describe(argv: readonly string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(" ");
-}
 
 /** Records a profile in the guest and returns it. */
 export async function recordPerf(guest: Guest, options: PerfRecordOptions = {}): Promise<Profile> {
   const progress = new ProgressReporter(options.onProgress);
   const data = `/tmp/kbook-perf-${randomBytes(6).toString("hex")}.data`;
   const argv = perfRecordArgv(options, data);
-  const shown = describe(argv.filter((_, i) => i < 2 || i > 3));
+  const shown = formatArgv(argv.filter((_, i) => i < 2 || i > 3));
   progress.report("perf record", shown);
   try {
     const record = await guest.exec(argv, { signal: options.signal, reject: false });
@@ -34,18 +31,19 @@ export async function recordPerf(guest: Guest, options: PerfRecordOptions = {}):
     if (options.keepData) await guest.copyOut(data, options.keepData);
 
     progress.report("perf script", `${captured} samples`);
-    const collapser = new PerfScriptCollapser(options.collapse);
+    const collapseOptions = { all: true, ...options.collapse };
+    const collapser = new PerfScriptCollapser(collapseOptions);
     const script = await guest.exec(["perf", "script", "-i", data], {
       reject: false,
       onStdout: (chunk) => collapser.push(chunk),
     });
     if (script.exitCode !== 0) throw perfFailure("in the guest (perf script)", script.stderr, script.exitCode);
     const folded = collapser.end();
-    const problem = collapseProblem(collapser.stats, options.collapse?.eventFilter, "The perf script output");
+    const problem = collapseProblem(collapser.stats, collapseOptions.eventFilter, "The perf script output");
     if (problem) throw problem;
     warnings.push(...perfWarnings(script.stderr), ...collapseWarnings(collapser.stats));
     progress.report("perf", `${collapser.stats.samples} samples, ${folded.size} stacks`, { done: true });
-    return new Profile(folded, { source: `guest: ${shown}`, event: collapser.stats.event, rootIsProcess: true, warnings });
+    return new Profile(folded, { source: `guest: ${shown}`, event: collapser.stats.event, rootIsProcess: true, warnings, colors: "java" });
   } finally {
     await guest.exec(["rm", "-f", data], { reject: false }).catch(() => undefined);
   }

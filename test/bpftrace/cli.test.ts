@@ -22,7 +22,7 @@ describe("kbook bpftrace --input (no VM)", () => {
     const out = join(dir, "out.html");
     const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
     try {
-      expect(await run(["--input", fixture("task-tick-fair.txt"), "-o", out])).toBe(0);
+      expect(await run(["--input", fixture("guest-task-tick-fair.txt"), "-o", out])).toBe(0);
     } finally {
       stderr.mockRestore();
     }
@@ -50,17 +50,19 @@ describe("kbook bpftrace --input (no VM)", () => {
     const chunks: string[] = [];
     const stdout = vi.spyOn(process.stdout, "write").mockImplementation((c) => (chunks.push(String(c)), true));
     try {
-      await run(["--input", fixture("task-tick-fair.json"), "--top", "2"]);
+      await run(["--input", fixture("guest-task-tick-fair.txt"), "--top", "2"]);
     } finally {
       stdout.mockRestore();
     }
     const text = chunks.join("");
-    expect(text).toContain("@: 5 distinct stacks");
-    expect(text).toContain("… 3 more stacks");
+    const stacks = (await readFile(fixture("guest-task-tick-fair.txt"), "utf8")).split("\n").filter((l) => l === "@[").length;
+    expect(text).toContain(`@: ${stacks} distinct stacks`);
+    expect(text).toContain(`… ${stacks - 2} more stacks`);
+    expect(text.match(/^#\d+ /gm)!.length).toBe(2);
   });
 
   it("rejects bad arguments before booting anything", async () => {
-    await expect(run(["--input", fixture("task-tick-fair.json"), "-o", join(dir, "x.png")])).rejects.toThrow(/must end in .html, .json or .txt/);
+    await expect(run(["--input", fixture("guest-task-tick-fair.json"), "-o", join(dir, "x.png")])).rejects.toThrow(/must end in .html, .json or .txt/);
     await expect(run([])).rejects.toThrow(UsageError);
     await expect(run(["-e", "BEGIN {}", "file.bt"])).rejects.toThrow(/not both/);
     await expect(run(["-e", "BEGIN {}", "--stack-mode", "fancy"])).rejects.toThrow(/--stack-mode/);

@@ -47,6 +47,18 @@ describe("bpftrace diagnostics", () => {
     expect(missingProbe("kfunc:vfs_raed { @x = 1 }", kfunc)).toBe("kfunc:vfs_raed");
   });
 
+  it("finds the missing probe in what the debian guest's bpftrace says", () => {
+    const kprobe = parseDiagnostics(data("guest-unknown-kprobe.stderr")).diagnostics;
+    expect(missingProbe("kprobe:task_tick_fiar { @ = count(); }", kprobe)).toBe("kprobe:task_tick_fiar");
+    // "No BTF found for vfs_raed" has no position: the provider comes from the program.
+    const kfunc = parseDiagnostics(data("guest-unknown-kfunc.stderr")).diagnostics;
+    expect(kfunc).toEqual([{ level: "ERROR", message: "No BTF found for vfs_raed" }]);
+    expect(missingProbe("kfunc:vfs_raed { @ = count(); }", kfunc)).toBe("kfunc:vfs_raed");
+    expect(missingProbe("kretfunc:vfs_raed { @ = count(); }", kfunc)).toBe("kretfunc:vfs_raed");
+    const tracepoint = parseDiagnostics(data("guest-unknown-tracepoint.stderr"), "tracepoint:sched:sched_swich { @ = count(); }").diagnostics;
+    expect(missingProbe("tracepoint:sched:sched_swich { @ = count(); }", tracepoint)).toBe("tracepoint:sched:sched_swich");
+  });
+
   it("measures edit distance, giving up past a limit", () => {
     expect(editDistance("task_tick_fiar", "task_tick_fair")).toBe(2);
     expect(editDistance("", "abc")).toBe(3);

@@ -12,7 +12,7 @@ describe("bpftrace result displays", () => {
   it("shows every map and the printed text in one HTML report", () => {
     const bundle = result[JUPYTER_DISPLAY]();
     const html = String(bundle["text/html"]);
-    for (const map of result.maps) expect(html).toContain(`<code>${map.name}</code>`);
+    for (const map of result.maps) expect(html).toMatch(new RegExp(`(<caption>|<code>)${map.name}[\\[:<]`));
     expect(html).toContain("a,b");
     // Histograms are drawn (one SVG per key), stats are tables.
     expect(html.match(/<svg/g)!.length).toBe(1 + 2 + 2);
@@ -48,7 +48,7 @@ describe("bpftrace result displays", () => {
   });
 
   it("writes a standalone page and JSON", async () => {
-    const profile = parseBpftraceJson(data("task-tick-fair.json"));
+    const profile = parseBpftraceJson(data("guest-task-tick-fair.json"));
     const page = await profile.htmlPage("task_tick_fair");
     expect(page).toMatch(/^<!DOCTYPE html>/);
     expect(page).toContain("caller chains");

@@ -73,13 +73,18 @@ const statsMap = fc.tuple(mapName, keysFor(stats, jsonKeyText)).map(([name, entr
 const scalarMap = fc.tuple(mapName, fc.oneof(fc.integer(), fc.string(), fc.tuple(fc.integer(), fc.string()))).map(
   ([name, value]): BpftraceMap => ({ kind: "values", name, entries: [{ key: null, value }] }),
 );
+const unkeyedMap = fc.oneof(
+  fc.tuple(mapName, log2Buckets).map(([name, value]): BpftraceMap => ({ kind: "histogram", name, scale: "log2", entries: [{ key: null, value }] })),
+  fc.tuple(mapName, stats).map(([name, value]): BpftraceMap => ({ kind: "stats", name, entries: [{ key: null, value }] })),
+  fc.tuple(mapName, fc.integer()).map(([name, average]): BpftraceMap => ({ kind: "stats", name, entries: [{ key: null, value: { average } }] })),
+);
 const anyMap = fc.oneof(countsMap, histMap, statsMap);
 const distinctMaps = (arb: fc.Arbitrary<BpftraceMap>) => fc.uniqueArray(arb, { minLength: 1, maxLength: 5, selector: (m) => m.name });
 
 describe("fuzzing the bpftrace parsers", () => {
   it("JSON output as bpftrace writes it parses back to the same maps", () => {
     fc.assert(
-      fc.property(distinctMaps(fc.oneof(anyMap, scalarMap)), (maps) => {
+      fc.property(distinctMaps(fc.oneof(anyMap, scalarMap, unkeyedMap)), (maps) => {
         const text = `{"type": "attached_probes", "data": {"probes": 1}}\n\n\n${maps.map(jsonLine).join("\n")}\n`;
         expect(parseBpftraceJson(text).maps).toEqual(maps);
       }),

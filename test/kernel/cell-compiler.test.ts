@@ -99,3 +99,17 @@ describe("is_complete", () => {
     expect(checkCompleteness("if (x) {")).toEqual({ status: "incomplete", indent: "  " });
   });
 });
+
+describe("cell compiler syntax errors", () => {
+  const compiler = new CellCompiler({ cwd: join(packageRoot(), "test", "kernel"), packageRoot: packageRoot(), globalsFile: assetPath("kernel", "cell-globals.d.ts") });
+
+  test.each([
+    ["function f() {", 1, 15, "'}' expected."],
+    ["const ok = 1;\nconst a = [1, 2,", 2, 17, "']' expected."],
+    ["let x = );", 1, 9, "Expression expected."],
+  ])("%j is a syntax error at its place in the cell", (code, line, column, message) => {
+    const outcome = compiler.compile(code);
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) expect(outcome.diagnostics[0]).toMatchObject({ line, column, message });
+  });
+});

@@ -4,12 +4,41 @@
  * by the first magic that needs one plus %%bpftrace and %%perf.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../../lib/assets.js";
 import { KernelClient } from "../../kernel/protocol/client.js";
 import type { JupyterMessage } from "../../kernel/protocol/wire.js";
+import { readFile } from "node:fs/promises";
 import { qemuPids, testImage } from "../support/images.js";
+
+/** QEMU processes started (directly or through a supervisor) by process `root`. */
+async function qemuStartedBy(root: number): Promise<number[]> {
+  const parentOf = async (pid: number) => {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] ?? 0);
+  };
+  const mine: number[] = [];
+  for (const pid of await qemuPids()) {
+    for (let p = await parentOf(pid); p > 1; p = await parentOf(p)) {
+      if (p === root) {
+        mine.push(pid);
+        break;
+      }
+    }
+  }
+  return mine;
+}
+
+/** Running (a zombie waiting to be reaped holds nothing and counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
 
 const main = join(packageRoot(), "dist", "kernel", "main.js");
 const haveVm = existsSync(join(packageRoot(), "lib", "vm", "index.ts"));
@@ -68,22 +97,34 @@ describe.skipIf(!haveVm)("guest magics (busybox VM booted by a cell)", () => {
     const left = await client.execute("%%sh\nps -o args | grep -c '[s]leep 60' || true");
     expect(stdout(left.outputs).trim()).toBe("0");
   });
+
+  test("%%gdb --vm NAME sends each line to that VM's gdb session", async () => {
+    const image = await testImage("busybox");
+    const boot = await client.execute(`const debugged = await bootVm({ image: ${JSON.stringify(image.dir)}, gdb: true });`);
+    expect(boot.reply.content.status).toBe("ok");
+    const { reply, outputs } = await client.execute("%%gdb --vm debugged\n# where the CPU is\ninfo registers rip");
+    expect(reply.content.status).toBe("ok");
+    expect(stdout(outputs)).toMatch(/^\(gdb\) info registers rip\nrip\s+0x[0-9a-f]+/);
+    const transcript = await client.execute("_.length");
+    expect(transcript.outputs[0]!.content.data).toEqual({ "text/plain": "1" });
+  });
 });
 
 describe.skipIf(!haveVm)("guest magics (the default debian VM)", () => {
   let client: KernelClient;
-  let qemuBefore: number[];
 
   beforeAll(async () => {
     await testImage("debian");
-    qemuBefore = await qemuPids();
     client = await startKernel();
   });
 
   afterAll(async () => {
-    await client?.shutdown(60_000);
-    const left = (await qemuPids()).filter((pid) => !qemuBefore.includes(pid));
-    expect(left).toEqual([]);
+    if (!client) return;
+    const booted = await qemuStartedBy(client.process.pid!);
+    expect(booted.length).toBe(1);
+    // A kernel shutdown shuts down the VMs the notebook booted: no QEMU outlives its kernel.
+    await client.shutdown(60_000);
+    expect(booted.filter(alive)).toEqual([]);
   });
 
   test("the first guest magic boots the default VM, showing its progress", async () => {
@@ -106,6 +147,6 @@ describe.skipIf(!haveVm)("guest magics (the default debian VM)", () => {
     const { reply, outputs } = await client.execute("%%perf -F 499 -a -g -- dd if=/dev/zero of=/dev/null bs=64k count=20000");
     expect(reply.content.status).toBe("ok");
     const result = outputs.find((m) => m.header.msg_type === "execute_result");
-    expect(Object.keys(result!.content.data as object)).toContain("text/html");
+    expect(String((result!.content.data as Record<string, string>)["image/svg+xml"])).toMatch(/<svg[\s\S]*dd/);
   }, 300_000);
 });

@@ -70,6 +70,13 @@ describe("kbook kernel over ZeroMQ", () => {
     ]);
   });
 
+  test("a display rendered asynchronously still arrives before the cell's idle", async () => {
+    const { outputs } = await client.execute(
+      'display({ [Symbol.for("Jupyter.display")]: async () => { await new Promise((r) => setTimeout(r, 200)); return { "text/html": "<i>late</i>" }; } })',
+    );
+    expect(outputs.map((m) => [m.header.msg_type, m.content.data])).toEqual([["display_data", { "text/html": "<i>late</i>", "text/plain": "<Object>" }]]);
+  });
+
   test("a progress display follows kbook's ProgressEvent", async () => {
     const { outputs } = await client.execute('const p = progressDisplay("image"); p({ stage: "mmdebstrap", elapsedMs: 1200, fraction: 0.5 }); p.done("built")');
     const last = outputs[outputs.length - 1]!;

@@ -89,4 +89,12 @@ describe("kbook run (nbclient)", () => {
     const saved = readNotebook(out);
     expect(saved.cells.filter((c) => c.cell_type === "code").map((c) => c.execution_count)).toEqual([1, 2, null, null, null, null, null, null]);
   }, 120_000);
+
+  test("--timeout fails a cell that runs too long, naming it; the kernel's start does not count", async () => {
+    const slow = join(packageRoot(), "test", "kernel", "testdata", "slow.ipynb");
+    const child = await execa(process.execPath, [cli, "run", slow, "-o", join(dir, "slow.ipynb"), "--timeout", "2"], { reject: false });
+    expect(child.exitCode).toBe(1);
+    expect(child.stderr).toMatch(/\[kbook run\] kernel ready in \d+\.\d s/);
+    expect(child.stderr).toContain("kbook: cell 2 failed: Timeout: the cell did not finish within 2 s");
+  }, 120_000);
 });

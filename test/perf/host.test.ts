@@ -42,8 +42,16 @@ describe.skipIf(!perfWorks())("perf record on the host", () => {
     expect(profile.svg()).toContain("<svg");
     // The kept perf.data gives the same stacks through perf script.
     expect(existsSync(data)).toBe(true);
-    const again = await collapsePerfData(data);
+    const again = await collapsePerfData(data, { all: true });
     expect(again.folded.toString()).toBe(folded);
+    // Kernel frames are annotated, and drawn in the kernel colour (orange: blue component 0).
+    expect(folded).toMatch(/_\[k\]/);
+    const kernelFills = [...profile.svg().matchAll(/<title>([^<]*)<\/title><rect [^>]*fill="([^"]+)"/g)]
+      .filter((m) => /^(entry_SYSCALL|do_syscall_64|__x64_sys)/.test(m[1]!))
+      .map((m) => m[2]);
+    expect(kernelFills.length).toBeGreaterThan(0);
+    for (const fill of kernelFills) expect(fill).toMatch(/^rgb\(\d+,\d+,0\)$/);
+    expect(profile.top(20).some((r) => r.name.endsWith("_[k]"))).toBe(false);
   }, 60_000);
 
   it("samples the whole system for a duration when there is no command", async () => {

@@ -11,7 +11,7 @@ function countByHand(folded: string, skipRoot: boolean) {
   for (const line of folded.trim().split("\n")) {
     const cut = line.lastIndexOf(" ");
     const count = Number(line.slice(cut + 1));
-    const frames = line.slice(0, cut).split(";").slice(skipRoot ? 1 : 0);
+    const frames = line.slice(0, cut).split(";").slice(skipRoot ? 1 : 0).map((f) => f.replace(/_\[[kwij]\]$/, ""));
     all += count;
     if (frames.length) self.set(frames.at(-1)!, (self.get(frames.at(-1)!) ?? 0) + count);
     for (const f of new Set(frames)) total.set(f, (total.get(f) ?? 0) + count);

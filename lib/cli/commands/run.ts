@@ -1,20 +1,7 @@
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
-import { execa } from "execa";
 import type { Command } from "../command.js";
 import { numberOption, stringOption } from "../command.js";
-import { KbookError, ToolError, UsageError, tail } from "../../errors/index.js";
-import { assetPath } from "../../assets.js";
-import { ensureProjectKernelSpec, jupyterPathWith, KERNEL_NAME } from "../../../kernel/kernelspec.js";
-
-/** Debian's Jupyter lives in the system Python; a `python3` earlier on PATH may not have it. */
-const SYSTEM_PYTHON = "/usr/bin/python3";
-
-interface RunOutcome {
-  saved?: string;
-  failures?: { cell: number | null; ename: string; evalue: string }[];
-  fatal?: string;
-}
+import { UsageError } from "../../errors/index.js";
+import { runNotebook } from "../../notebooks/run.js";
 
 export const runCommand: Command = {
   name: "run",
@@ -33,33 +20,13 @@ export const runCommand: Command = {
   async run(args) {
     const [notebook, ...extra] = args.positionals;
     if (!notebook || extra.length) throw new UsageError("kbook run takes one notebook.", { hint: "Usage: kbook run NOTEBOOK.ipynb [-o OUT.ipynb]" });
-    if (!existsSync(notebook)) throw new UsageError(`No notebook at ${notebook}.`);
-    if (!existsSync(SYSTEM_PYTHON)) throw new ToolError("python3", `${SYSTEM_PYTHON} is missing.`, { hint: "Install Debian's Jupyter: apt-get install jupyter-notebook python3-nbclient." });
-    const timeout = numberOption(args, "timeout");
-    if (timeout !== undefined && timeout <= 0) throw new UsageError("--timeout expects a positive number of seconds.");
-    const output = resolve(stringOption(args, "output") ?? notebook);
-    const dataDir = ensureProjectKernelSpec();
-
-    const argv = [assetPath("kernel", "run_notebook.py"), resolve(notebook), "--output", output, "--kernel", KERNEL_NAME];
-    if (timeout !== undefined) argv.push("--timeout", String(timeout));
-    if (args.values["allow-errors"]) argv.push("--allow-errors");
-    const child = await execa(SYSTEM_PYTHON, argv, {
-      env: { JUPYTER_PATH: jupyterPathWith(dataDir), PYTHONUNBUFFERED: "1" },
-      stdin: "ignore",
-      stderr: "inherit",
-      reject: false,
+    const result = await runNotebook(notebook, {
+      output: stringOption(args, "output"),
+      timeoutSeconds: numberOption(args, "timeout"),
+      allowErrors: Boolean(args.values["allow-errors"]),
     });
-    let outcome: RunOutcome;
-    try {
-      outcome = JSON.parse(String(child.stdout).trim().split("\n").pop() ?? "") as RunOutcome;
-    } catch {
-      throw new ToolError("nbclient", `Running the notebook failed (exit code ${child.exitCode}).`, { exitCode: child.exitCode, stderrTail: tail(String(child.stdout)) });
-    }
-    if (outcome.fatal) throw new KbookError(`Running ${notebook} failed: ${outcome.fatal}`);
-    for (const failure of outcome.failures ?? []) {
-      process.stderr.write(`kbook: cell ${failure.cell ?? "?"} failed: ${failure.ename}: ${failure.evalue}\n`);
-    }
-    process.stderr.write(`kbook: saved ${outcome.saved ?? output}\n`);
-    return outcome.failures?.length ? 1 : 0;
+    for (const failure of result.failures) process.stderr.write(`kbook: cell ${failure.cell ?? "?"} failed: ${failure.ename}: ${failure.evalue}\n`);
+    process.stderr.write(`kbook: saved ${result.saved}\n`);
+    return result.failures.length ? 1 : 0;
   },
 };

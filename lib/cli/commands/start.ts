@@ -1,22 +1,75 @@
+import { mkdir } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { execa } from "execa";
 import type { Command } from "../command.js";
-import { bootVm } from "../../vm/index.js";
+import { stringOption } from "../command.js";
 import { buildImage } from "../../images/index.js";
+import { runNotebook } from "../../notebooks/run.js";
+import { exportNotebookFile } from "../../export/index.js";
+import { aptInstallArgv, formatDoctorReport, runDoctor } from "../../system/doctor.js";
+import { KbookError } from "../../errors/index.js";
+import { packageRoot } from "../../assets.js";
+import { formatDuration } from "../../progress/index.js";
 import { terminalProgress } from "../progress.js";
+
+const ARTICLE = "00-reproduce-the-article.ipynb";
+
+function say(message: string, started: number): void {
+  process.stderr.write(`[start] ${formatDuration(Date.now() - started).padStart(8)}  ${message}\n`);
+}
+
+/** Installs missing system packages when root; otherwise explains and fails. */
+async function ensureSystemPackages(started: number): Promise<void> {
+  let report = await runDoctor();
+  if (!report.missingPackages.length) {
+    say(`system packages present; ${report.accel.accel.toUpperCase()} (${report.accel.reason})`, started);
+    return;
+  }
+  process.stderr.write(formatDoctorReport(report));
+  const argv = aptInstallArgv(report.missingPackages);
+  if (process.getuid?.() !== 0) {
+    throw new KbookError(`Missing system packages: ${report.missingPackages.join(" ")}.`, { hint: `Install them with: sudo apt-get update && sudo ${argv.join(" ")}` });
+  }
+  say(`installing ${report.missingPackages.join(" ")}`, started);
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  await execa("apt-get", ["update", "-q"], { stdout: "ignore", stderr: "inherit", env });
+  await execa(argv[0]!, argv.slice(1), { stdout: "ignore", stderr: "inherit", env });
+  report = await runDoctor();
+  if (report.missingPackages.length) throw new KbookError(`Still missing after apt-get: ${report.missingPackages.join(" ")}.`);
+}
 
 export const startCommand: Command = {
   name: "start",
-  summary: "The main job (npm start): build the default image, boot it and show what is inside",
-  usage: "kbook start",
-  options: {},
-  async run() {
+  summary: "The main job (npm start): the article's notebook, headless, on the Debian guest, exported to HTML",
+  usage: "kbook start [--out DIR] [--notebook NB.ipynb]",
+  description:
+    "Checks and installs system packages, builds the default Debian image (cached after the first\n" +
+    "time), executes the notebook with progress on the terminal, exports it to one self-contained\n" +
+    "HTML file, and prints the paths of the HTML and of the executed notebook.",
+  options: {
+    out: { type: "string", value: "DIR", description: "where to write the results (default: out/ in the project)" },
+    notebook: { type: "string", value: "NB", description: `notebook to run (default: notebooks/${ARTICLE})` },
+  },
+  async run(args) {
+    const started = Date.now();
+    await ensureSystemPackages(started);
     const image = await buildImage("debian", { onProgress: terminalProgress("image") });
-    const vm = await bootVm({ image: image.dir, onProgress: terminalProgress("boot") });
-    try {
-      process.stdout.write(`qemu: ${vm.commandLine}\n`);
-      await vm.exec("uname -a; perf --version; bpftrace --version", { onStdout: (c) => process.stdout.write(c), onStderr: (c) => process.stderr.write(c) });
-    } finally {
-      await vm.shutdown();
-    }
+    say(`image ${image.manifest.key} ${image.cached ? "(cached)" : "built"}`, started);
+
+    const notebook = stringOption(args, "notebook") ?? join(packageRoot(), "notebooks", ARTICLE);
+    const outDir = stringOption(args, "out") ?? join(packageRoot(), "out");
+    await mkdir(outDir, { recursive: true });
+    const executed = join(outDir, basename(notebook));
+    say(`running ${basename(notebook)} headless (cells below; the guest boots in the first VM cell)`, started);
+    const result = await runNotebook(notebook, { output: executed });
+    for (const f of result.failures) process.stderr.write(`kbook: cell ${f.cell ?? "?"} failed: ${f.ename}: ${f.evalue}\n`);
+    if (result.failures.length) throw new KbookError(`The notebook failed; its partial outputs are in ${result.saved}.`);
+
+    const html = executed.replace(/\.ipynb$/, ".html");
+    const exported = await exportNotebookFile(executed, html);
+    say(`exported ${(exported.bytes / 1e6).toFixed(1)} MB of HTML`, started);
+    process.stdout.write(`HTML:     ${exported.output}\nNotebook: ${executed}\n`);
+    say(`done in ${formatDuration(Date.now() - started)}`, started);
     return 0;
   },
 };
