@@ -6,12 +6,12 @@
  *  2. `kbook collapse` throughput, whole process (startup included) and the collapser alone;
  *     stackcollapse-perf.pl's when it is installed (STACKCOLLAPSE_PERF=path, or on PATH).
  *  3. Peak RSS of `kbook collapse` on a 1 GB input (the capture concatenated).
- *  4. Rendering 100k distinct stacks to SVG (default --minwidth, and --minwidth 0).
+ *  4. Rendering 100k distinct stacks to SVG (default --minwidth 0.1 px, and 1 px).
  *
  * Generated files go to .kbook/bench (gitignored) or $KBOOK_BENCH_DIR; they are reused.
  * Needs perf and root for step 1 (or a capture given as $KBOOK_BENCH_CAPTURE).
  */
-import { createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { packageRoot } from "../lib/assets.js";
@@ -28,11 +28,18 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function timed(file: string, args: string[], options: { stdout?: string } = {}): Promise<{ seconds: number; rssKb: number }> {
+interface Timing {
+  seconds: number;
+  /** User + system CPU seconds: less disturbed than wall time on a shared machine. */
+  cpuSeconds: number;
+  rssKb: number;
+}
+
+async function timed(file: string, args: string[]): Promise<Timing> {
   // GNU time reports the peak RSS of the whole process.
-  const r = await execa("/usr/bin/time", ["-f", "%e %M", file, ...args], { stdout: options.stdout ? { file: options.stdout } : "ignore", stderr: "pipe" });
-  const [seconds, rss] = r.stderr.trim().split("\n").at(-1)!.split(" ");
-  return { seconds: Number(seconds), rssKb: Number(rss) };
+  const r = await execa("/usr/bin/time", ["-f", "%e %U %S %M", file, ...args], { stdout: "ignore", stderr: "pipe" });
+  const [seconds, user, system, rss] = r.stderr.trim().split("\n").at(-1)!.split(" ").map(Number) as [number, number, number, number];
+  return { seconds, cpuSeconds: user + system, rssKb: rss };
 }
 
 async function makeCapture(): Promise<string> {
@@ -50,6 +57,11 @@ async function makeCapture(): Promise<string> {
   await execa("perf", ["script", "-i", data], { stdout: { file: once }, stderr: "ignore", buffer: false });
   const size = statSync(once).size;
   const copies = Math.max(1, Math.round((65 * MB) / size));
+  if (copies === 1) {
+    renameSync(once, capture);
+    console.log(`capture: ${(size / MB).toFixed(1)} MB of perf script text`);
+    return capture;
+  }
   const out = createWriteStream(capture);
   for (let i = 0; i < copies; i++) {
     await new Promise<void>((resolve, reject) => {
@@ -59,7 +71,7 @@ async function makeCapture(): Promise<string> {
     });
   }
   await new Promise<void>((resolve) => out.end(resolve));
-  console.log(`capture: ${(size / MB).toFixed(1)} MB of perf script text${copies > 1 ? `, repeated ×${copies}` : ""}`);
+  console.log(`capture: ${(size / MB).toFixed(1)} MB of perf script text, repeated ×${copies}`);
   return capture;
 }
 
@@ -99,7 +111,9 @@ async function main(): Promise<void> {
   results.captureMb = captureMb;
 
   // Startup alone, for reading the whole-process figures.
-  const nodeStart = median(await Promise.all([0, 1, 2].map(() => timed("node", ["-e", "0"]).then((r) => r.seconds))));
+  const nodeRuns = [];
+  for (let i = 0; i < 3; i++) nodeRuns.push((await timed("node", ["-e", "0"])).seconds);
+  const nodeStart = median(nodeRuns);
   const helpRuns = [];
   for (let i = 0; i < 3; i++) helpRuns.push(await timed("node", [cli, "collapse", "--help"]));
   results.nodeStartupS = nodeStart;
@@ -110,6 +124,8 @@ async function main(): Promise<void> {
   const wall = median(runs.map((r) => r.seconds));
   results.collapseWallS = wall;
   results.collapseWholeProcessMBps = captureMb / wall;
+  results.collapseCpuS = median(runs.map((r) => r.cpuSeconds));
+  results.collapseWholeProcessMBpsByCpu = captureMb / median(runs.map((r) => r.cpuSeconds));
   results.collapseRssMb = median(runs.map((r) => r.rssKb)) / 1000;
 
   const engine: number[] = [];
@@ -137,10 +153,13 @@ async function main(): Promise<void> {
   results.bigPeakRssMb = bigRun.rssKb / 1000;
   results.bigWallS = bigRun.seconds;
   results.bigWholeProcessMBps = statSync(big).size / MB / bigRun.seconds;
+  results.bigCpuS = bigRun.cpuSeconds;
+  results.loadAverage = (await execa("cat", ["/proc/loadavg"])).stdout.split(" ").slice(0, 3).join(" ");
 
   const folded = syntheticFolded(100_000);
   writeFileSync(join(dir, "stacks-100k.folded"), folded);
-  for (const minwidth of [undefined, 0] as const) {
+  // Without pruning this synthetic tree has 2.1 M frames (a 390 MB SVG): --minwidth is the point.
+  for (const minwidth of [undefined, "1"] as const) {
     const times: number[] = [];
     let last: ReturnType<typeof renderFlameGraphDetailed> | undefined;
     for (let i = 0; i < 3; i++) {

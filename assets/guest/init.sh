@@ -4,13 +4,14 @@
 # the guest: no systemd, no getty, no network. This is why a Debian guest is ready in seconds
 # under TCG instead of the ~14 s systemd takes.
 #
-# On disk images the initrd puts this script, the agent and a static busybox in /run/kbook and
-# the init's own commands come from there (see initrd-init.sh); the agent's commands get the
-# distribution's normal PATH.
+# It runs under Debian's static busybox sh, built as a "standalone shell": mount, mkdir, insmod
+# and the rest are its applets, run in-process or forked without an exec. On disk images the
+# initrd puts this script, the agent and busybox in /run/kbook (see initrd-init.sh), because
+# under TCG every exec of a dynamically linked binary from the emulated disk costs ~0.1 s. The
+# agent's commands get the distribution's normal PATH.
 GUEST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-KIT=/run/kbook
-if [ -x $KIT/busybox ]; then PATH=$KIT/bin:$GUEST_PATH; AGENT=$KIT/kbook-agent; else PATH=$GUEST_PATH; AGENT=/sbin/kbook-agent; fi
-export PATH HOME=/root TERM=linux
+if [ -x /run/kbook/kbook-agent ]; then AGENT=/run/kbook/kbook-agent; else AGENT=/sbin/kbook-agent; fi
+export PATH=$GUEST_PATH HOME=/root TERM=linux
 
 mounted=$(cat /proc/mounts 2>/dev/null)
 mountfs() { # type target [options]
@@ -61,12 +62,12 @@ if [ -n "$share" ]; then
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 "$share" /mnt/host || echo "kbook-init: cannot mount share $share" > /dev/console
 fi
 
-PATH=$GUEST_PATH $AGENT &
+$AGENT &
 echo "kbook-init: agent started" > /dev/console
 
 if [ "$(arg kbook.shell)" = 1 ]; then
 	# An interactive root shell on the serial console (kbook boot --shell); powering off when it exits.
-	PATH=$GUEST_PATH setsid -c /bin/sh -l < /dev/ttyS0 > /dev/ttyS0 2>&1 || PATH=$GUEST_PATH setsid /bin/sh -l < /dev/ttyS0 > /dev/ttyS0 2>&1
+	setsid -c /bin/sh -l < /dev/ttyS0 > /dev/ttyS0 2>&1 || setsid /bin/sh -l < /dev/ttyS0 > /dev/ttyS0 2>&1
 	sync
 	echo o > /proc/sysrq-trigger
 fi

@@ -37,9 +37,8 @@ fi
 
 if [ -d /kit ]; then
 	mount -t tmpfs -o mode=0755 tmpfs /newroot/run
-	mkdir -p /newroot/run/kbook/bin
+	mkdir -p /newroot/run/kbook
 	cp /bin/busybox /kit/kbook-init /kit/kbook-agent /newroot/run/kbook/
-	for applet in $(/bin/busybox --list); do /bin/busybox ln -s /run/kbook/busybox "/newroot/run/kbook/bin/$applet"; done
 	[ "$init" = /sbin/kbook-init ] && init="/run/kbook/busybox sh /run/kbook/kbook-init"
 fi
 umount /proc /sys

@@ -2,8 +2,7 @@
  * Input and output plumbing for the profile commands: "FILE or -" inputs, writing to a file or
  * standard output, and warnings on standard error.
  */
-import { writeFileSync } from "node:fs";
-import { statSync } from "node:fs";
+import { closeSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { UsageError } from "../errors/index.js";
 
 /** The input file named on the command line; undefined for standard input ("-" or none). */
@@ -32,11 +31,34 @@ export function openOutput(path: string | undefined): { write(data: string | Uin
         writeFileSync(path, data);
         return;
       }
-      await new Promise<void>((resolve, reject) => {
-        process.stdout.write(data, (error) => (error ? reject(error) : resolve()));
-      });
+      await writeStdout(data);
     },
   };
+}
+
+function writeStdout(data: string | Uint8Array): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    process.stdout.write(data, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+/**
+ * Writes blocks as they are produced (to a file, or standard output), so that memory holds
+ * one block at a time.
+ */
+export async function writeBlocks(path: string | undefined, produce: (write: (block: Buffer) => void) => void): Promise<void> {
+  if (path !== undefined && path !== "-") {
+    const fd = openSync(path, "w");
+    try {
+      produce((block) => writeSync(fd, block));
+    } finally {
+      closeSync(fd);
+    }
+    return;
+  }
+  // Writes to pipes and files are synchronous on Linux, so blocks do not pile up in memory.
+  produce((block) => process.stdout.write(block));
+  await writeStdout("");
 }
 
 export function warn(message: string): void {

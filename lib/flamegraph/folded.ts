@@ -29,15 +29,37 @@ export class FoldedStacks {
 
   /** [stack, count] pairs sorted by stack bytes, as stackcollapse-perf.pl prints them. */
   sorted(): [string, number][] {
-    const keys = [...this.counts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // Latin1 strings: the default sort's UTF-16 order is byte order, Perl's `sort`.
+    const keys = [...this.counts.keys()].sort();
     return keys.map((k) => [k, this.counts.get(k)!]);
   }
 
   /** The folded text as bytes, exactly as stackcollapse-perf.pl writes it. */
   toBuffer(): Buffer {
-    const lines: string[] = [];
-    for (const [stack, count] of this.sorted()) lines.push(`${stack} ${formatCount(count)}\n`);
-    return Buffer.from(lines.join(""), "latin1");
+    const chunks: Buffer[] = [];
+    this.writeTo((chunk) => chunks.push(chunk));
+    return Buffer.concat(chunks);
+  }
+
+  /**
+   * Writes the folded text in blocks of about `blockSize` bytes, so that a large profile is
+   * never held twice more in memory (as one string and one buffer).
+   */
+  writeTo(write: (block: Buffer) => void, blockSize = 1 << 20): void {
+    const keys = [...this.counts.keys()].sort();
+    let lines: string[] = [];
+    let size = 0;
+    for (const stack of keys) {
+      const line = `${stack} ${formatCount(this.counts.get(stack)!)}\n`;
+      lines.push(line);
+      size += line.length;
+      if (size >= blockSize) {
+        write(Buffer.from(lines.join(""), "latin1"));
+        lines = [];
+        size = 0;
+      }
+    }
+    if (lines.length) write(Buffer.from(lines.join(""), "latin1"));
   }
 
   /** The folded text, decoded as UTF-8. */

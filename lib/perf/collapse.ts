@@ -210,7 +210,7 @@ export class PerfScriptCollapser {
       const length = event.eventEnd - event.eventStart;
       const filter = this.eventFilter;
       if (length !== filter.length || text.substring(event.eventStart, event.eventEnd) !== filter) {
-        const name = text.slice(event.eventStart, event.eventEnd);
+        const name = detach(text.slice(event.eventStart, event.eventEnd));
         if (filter === "") {
           // Only the first event type by default: adding cycles to instructions means nothing.
           this.eventFilter = name;
@@ -230,7 +230,7 @@ export class PerfScriptCollapser {
     let id = this.pnameByHead.get(headKey);
     if (id === undefined) {
       id = this.internPname(text, pos);
-      this.pnameByHead.set(headKey, id);
+      this.pnameByHead.set(detach(headKey), id);
     }
     this.pnameId = id;
     this.pnameJava = this.pnames[id] === "java";
@@ -249,7 +249,7 @@ export class PerfScriptCollapser {
       pid = "?";
     }
     let pname = this.includeTid ? `${comm}-${pid}/${tid}` : this.includePid ? `${comm}-${pid}` : comm;
-    pname = pname.replaceAll(" ", "_");
+    pname = detach(pname.replaceAll(" ", "_"));
     let id = this.pnameIds.get(pname);
     if (id === undefined) {
       id = this.pnames.length;
@@ -353,7 +353,7 @@ export class PerfScriptCollapser {
   private unrecognized(text: string, pos: number, end: number, lineNumber: number): void {
     this.stats.unrecognizedLines++;
     if (!this.stats.firstUnrecognized) {
-      this.stats.firstUnrecognized = { line: lineNumber, text: text.slice(pos, Math.min(end, pos + 200)) };
+      this.stats.firstUnrecognized = { line: lineNumber, text: detach(text.slice(pos, Math.min(end, pos + 200))) };
     }
   }
 
@@ -379,9 +379,9 @@ export class PerfScriptCollapser {
 }
 
 /**
- * A copy of a string that does not point into the chunk it was cut from: V8 slices share their
- * parent, which would keep every 4 MB chunk alive, and comparing two slices is slower than
- * comparing a slice with a flat string.
+ * A copy of a string that does not point into the chunk it was cut from. V8 substrings share
+ * their parent, so any substring kept in a table would keep a whole input chunk alive (memory
+ * would grow with the input); comparing two slices is also slower than a slice with a flat string.
  */
 function detach(s: string): string {
   return Buffer.from(s, "latin1").toString("latin1");

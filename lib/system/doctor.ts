@@ -33,6 +33,7 @@ export const DEPENDENCIES: Dependency[] = [
   { name: "gcc (static)", aptPackage: "gcc libc6-dev", probe: ["gcc", "--version"], versionPattern: /\) (\S+)/, neededFor: "building the guest agent" },
   { name: "gdb", aptPackage: "gdb", probe: ["gdb", "--version"], versionPattern: /GNU gdb \([^)]*\) (\S+)/, neededFor: "kernel debugging" },
   { name: "objcopy", aptPackage: "binutils", probe: ["objcopy", "--version"], versionPattern: /\) (\S+)/, neededFor: "gdb symbols from kallsyms" },
+  { name: "bpftrace", aptPackage: "bpftrace", probe: ["bpftrace", "--version"], versionPattern: /bpftrace v?(\S+)/, neededFor: "host-side bpftrace (kprobes run in the guest)" },
   { name: "perf", aptPackage: "linux-perf", probe: ["perf", "--version"], versionPattern: /perf version (\S+)/, neededFor: "perf on the host and perf.data input" },
   {
     name: "Jupyter",

@@ -2,7 +2,7 @@ import { UsageError } from "../../errors/index.js";
 import type { Command } from "../command.js";
 import { stringOption } from "../command.js";
 import { collapseOptionSpecs, collapseOptionsFrom } from "../profile-options.js";
-import { openOutput, inputPath, warn } from "../profile-io.js";
+import { inputPath, warn, writeBlocks } from "../profile-io.js";
 
 export const collapseCommand: Command = {
   name: "collapse",
@@ -22,7 +22,7 @@ export const collapseCommand: Command = {
     const path = inputPath(args.positionals[0], "perf script output");
     const result = path === undefined ? await collapsePerfScriptStream(process.stdin, options, "Standard input") : collapsePerfScriptFile(path, options);
     for (const w of result.warnings) warn(w);
-    await openOutput(stringOption(args, "output")).write(result.folded.toBuffer());
+    await writeBlocks(stringOption(args, "output"), (write) => result.folded.writeTo(write));
     return 0;
   },
 };
