@@ -14,7 +14,7 @@ export const bpftraceMagic: Magic = {
     duration: { type: "string", description: "stop tracing after this long (e.g. 5s); default: until the program exits or an interrupt" },
     vm: { type: "string", description: "the notebook variable holding the VM (default: the current VM)" },
   },
-  resultType: "any",
+  resultType: 'import("kbook").BpftraceResult',
   async run(context) {
     if (!context.body.trim()) throw new UsageError("%%bpftrace needs a bpftrace program in the cell body.");
     const duration = typeof context.options.duration === "string" ? parseDuration(context.options.duration, "--duration") : undefined;

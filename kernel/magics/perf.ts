@@ -15,7 +15,7 @@ export const perfMagic: Magic = {
     "call-graph": { type: "boolean", short: "g", description: "record call stacks (perf record -g)" },
     vm: { type: "string", description: "the notebook variable holding the VM (default: the current VM)" },
   },
-  resultType: "any",
+  resultType: 'import("kbook").Profile',
   async run(context) {
     const command = context.command || context.body.trim();
     if (!command) throw new UsageError("%%perf needs a command to profile.", { hint: "Write it after --: %%perf -F 999 -a -g -- dd if=/dev/zero of=/dev/null count=100000" });
