@@ -82,6 +82,7 @@ export async function buildImage(spec: ImageSpec | string = {}, options: BuildOp
     await mkdir(workDir, { recursive: true });
     const ctx: BuildContext = { workDir, cacheDir: cacheRoot(), progress, signal: options.signal };
     const layout = await recipeKind(recipe.kind).build(recipe, ctx);
+    options.signal?.throwIfAborted();
 
     progress.report("symbols", "booting the image once to read /proc/kallsyms");
     const probe = await probeImage(workDir, layout, recipe.kind, options.signal);
@@ -119,6 +120,7 @@ export async function buildImage(spec: ImageSpec | string = {}, options: BuildOp
   } catch (error) {
     // KBOOK_KEEP_FAILED=1 keeps a failed build's directory for a post-mortem.
     if (!process.env.KBOOK_KEEP_FAILED) await removeWorkDir(workDir).catch(() => undefined);
+    if (options.signal?.aborted) throw new KbookError(`Building the ${recipe.kind} image was interrupted; nothing was kept.`, { cause: error });
     if (error instanceof KbookError) throw error;
     throw new KbookError(`Building the ${recipe.kind} image failed: ${(error as Error).message}`, { cause: error });
   } finally {

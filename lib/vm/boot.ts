@@ -207,6 +207,7 @@ async function connectUnix(path: string, deadline: number, alive: () => boolean)
 
 /** Boots a VM and waits until its agent answers (unless paused for a debugger). */
 export async function bootVm(options: BootOptions = {}): Promise<Vm> {
+  options.signal?.throwIfAborted();
   const progress = new ProgressReporter(options.onProgress);
   const boot = await planBoot(options, progress);
   const { plan, argv, runDir } = boot;
@@ -266,7 +267,10 @@ export async function bootVm(options: BootOptions = {}): Promise<Vm> {
         throw new Error("exit");
       }),
       new Promise((_, fail) => consoleMonitor.onPanic(() => fail(new Error("panic")))),
-      new Promise((_, fail) => options.signal?.addEventListener("abort", () => fail(new Error("abort")), { once: true })),
+      new Promise((_, fail) => {
+        if (options.signal?.aborted) fail(new Error("abort"));
+        options.signal?.addEventListener("abort", () => fail(new Error("abort")), { once: true });
+      }),
     ]).catch(async (error: Error) => {
       const panic = consoleMonitor.panic;
       if (panic) throw failure(`The guest kernel panicked during boot: ${panic.reason}`, panic.text);

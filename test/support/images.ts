@@ -17,14 +17,16 @@ export function testImage(kind: "busybox" | "debian"): Promise<StoredImage> {
   return image;
 }
 
-/** PIDs of running qemu-system processes (from /proc, no ps needed). */
+/** PIDs of running qemu-system processes (from /proc, no ps needed); zombies awaiting a reaper are not running. */
 export async function qemuPids(): Promise<number[]> {
   const { readdir, readFile } = await import("node:fs/promises");
   const pids: number[] = [];
   for (const name of await readdir("/proc")) {
     if (!/^\d+$/.test(name)) continue;
-    const comm = await readFile(`/proc/${name}/comm`, "utf8").catch(() => "");
-    if (comm.startsWith("qemu-system")) pids.push(Number(name));
+    const stat = await readFile(`/proc/${name}/stat`, "utf8").catch(() => "");
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const state = stat.slice(stat.lastIndexOf(")") + 2)[0];
+    if (comm.startsWith("qemu-system") && state !== "Z") pids.push(Number(name));
   }
   return pids;
 }

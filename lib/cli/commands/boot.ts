@@ -1,7 +1,6 @@
 import type { Command, ParsedArgs } from "../command.js";
 import { numberOption, parseDuration, stringOption } from "../command.js";
-import { bootVm, type BootOptions } from "../../vm/index.js";
-import { attachShell } from "../../vm/shell.js";
+import type { BootOptions } from "../../vm/index.js";
 import { terminalProgress } from "../progress.js";
 import { UsageError } from "../../errors/index.js";
 
@@ -48,6 +47,8 @@ export const bootCommand: Command = {
   },
   async run(args) {
     const options = bootOptionsFromArgs(args);
+    const { bootVm } = await import("../../vm/index.js");
+    const { attachShell } = await import("../../vm/shell.js");
     if (args.values.shell) {
       if (args.positionals.length) throw new UsageError("--shell and a command cannot be combined.");
       await attachShell(options);

@@ -5,9 +5,8 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { parseBpftraceOutput, runBpftrace, type BpftraceResult, type StackMode } from "../../bpftrace/index.js";
+import type { BpftraceResult, StackMode } from "../../bpftrace/index.js";
 import { UsageError } from "../../errors/index.js";
-import { bootVm } from "../../vm/index.js";
 import type { Command, ParsedArgs } from "../command.js";
 import { numberOption, stringOption } from "../command.js";
 import { terminalProgress } from "../progress.js";
@@ -40,6 +39,7 @@ export const bpftraceCommand: Command = {
       throw new UsageError(`-o ${output}: the file name must end in .html, .json or .txt.`);
     }
     const input = stringOption(args, "input");
+    const { parseBpftraceOutput } = await import("../../bpftrace/index.js");
     const result = input ? parseBpftraceOutput(await readInput(input)) : await runInGuest(args);
     if (output) {
       await writeResult(result, output);
@@ -86,6 +86,8 @@ async function runInGuest(args: ParsedArgs): Promise<BpftraceResult> {
     process.off("SIGINT", onSigint);
     stop.abort();
   };
+  const { bootVm } = await import("../../vm/index.js");
+  const { runBpftrace } = await import("../../bpftrace/index.js");
   const vm = await bootVm(bootOptionsFromArgs(args));
   try {
     process.on("SIGINT", onSigint);

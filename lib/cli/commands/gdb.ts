@@ -1,11 +1,6 @@
 import { join } from "node:path";
 import type { Command } from "../command.js";
 import { stringOption } from "../command.js";
-import { bootVm } from "../../vm/index.js";
-import { resolveImage } from "../../vm/image-ref.js";
-import { resolveKernelSymbols } from "../../gdb/symbols.js";
-import { runInteractiveGdb } from "../../gdb/interactive.js";
-import { isElfFile } from "../../gdb/elf.js";
 import { bootOptionsFromArgs, vmOptions } from "./boot.js";
 import { terminalProgress } from "../progress.js";
 
@@ -26,6 +21,11 @@ export const gdbCommand: Command = {
     continue: { type: "boolean", description: "continue right after connecting (with --break: run to the breakpoint)" },
   },
   async run(args) {
+    const { bootVm } = await import("../../vm/index.js");
+    const { resolveImage } = await import("../../vm/image-ref.js");
+    const { resolveKernelSymbols } = await import("../../gdb/symbols.js");
+    const { runInteractiveGdb } = await import("../../gdb/interactive.js");
+    const { isElfFile } = await import("../../gdb/elf.js");
     const options = bootOptionsFromArgs(args);
     const onProgress = terminalProgress("gdb");
     const image = await resolveImage(options.image, onProgress);

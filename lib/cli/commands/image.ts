@@ -1,6 +1,9 @@
 import type { Command, ParsedArgs } from "../command.js";
 import { stringOption } from "../command.js";
-import { buildImage, listImages, removeImage, resolveImageSpec, findImage, recipeKinds, type ImageSpec } from "../../images/index.js";
+import type { ImageSpec } from "../../images/index.js";
+
+/** The image library, loaded when a command runs (kbook's other commands start faster without it). */
+const images = () => import("../../images/index.js");
 import { terminalProgress } from "../progress.js";
 import { UsageError } from "../../errors/index.js";
 
@@ -42,9 +45,13 @@ const build: Command = {
   name: "build",
   summary: "Build an image (or reuse the cached one) and print its directory",
   usage: "kbook image build [RECIPE] [options]",
-  description: `Recipes: ${recipeKinds().map((r) => `${r.kind} (${r.summary})`).join("; ")}.`,
+  description:
+    "Recipes: debian (default; bookworm with linux-image-amd64, linux-perf, bpftrace; needs root),\n" +
+    "busybox (Debian's kernel + static busybox initramfs; no root, boots in seconds),\n" +
+    "alpine (minirootfs + apk.static, or --method iso driving setup-alpine; needs root and an Alpine mirror).",
   options: { ...recipeOptions, force: { type: "boolean", description: "rebuild even if cached" } },
   async run(args) {
+    const { buildImage } = await images();
     const image = await buildImage(specFromArgs(args, args.positionals[0]), { onProgress: terminalProgress("image"), force: Boolean(args.values.force) });
     process.stdout.write(image.dir + "\n");
     return 0;
@@ -57,16 +64,16 @@ const list: Command = {
   usage: "kbook image list [--json]",
   options: { json: { type: "boolean", description: "print JSON" } },
   async run(args) {
-    const images = await listImages();
+    const built = await (await images()).listImages();
     if (args.values.json) {
-      process.stdout.write(JSON.stringify(images, null, 2) + "\n");
+      process.stdout.write(JSON.stringify(built, null, 2) + "\n");
       return 0;
     }
-    if (!images.length) {
+    if (!built.length) {
       process.stdout.write("No images yet. Build one with 'kbook image build' (debian) or 'kbook image build busybox'.\n");
       return 0;
     }
-    for (const { dir, manifest } of images) {
+    for (const { dir, manifest } of built) {
       const allocated = Object.values(manifest.files).reduce((s, f) => s + f.allocatedBytes, 0);
       process.stdout.write(`${manifest.key}  kernel ${manifest.layout.kernelRelease}  ${formatBytes(allocated)}  built ${manifest.createdAt}  ${dir}\n`);
     }
@@ -76,6 +83,7 @@ const list: Command = {
 
 async function imageFor(args: ParsedArgs) {
   const name = args.positionals[0] ?? "debian";
+  const { findImage, resolveImageSpec } = await images();
   const byKey = await findImage(name);
   if (byKey) return byKey;
   const { key } = await resolveImageSpec(specFromArgs(args, name));
@@ -102,7 +110,7 @@ const rm: Command = {
   options: { ...recipeOptions },
   async run(args) {
     const image = await imageFor(args);
-    await removeImage(image);
+    await (await images()).removeImage(image);
     process.stdout.write(`removed ${image.manifest.key}\n`);
     return 0;
   },

@@ -3,9 +3,6 @@ import { basename, join } from "node:path";
 import { execa } from "execa";
 import type { Command } from "../command.js";
 import { stringOption } from "../command.js";
-import { buildImage } from "../../images/index.js";
-import { runNotebook } from "../../notebooks/run.js";
-import { exportNotebookFile } from "../../export/index.js";
 import { aptInstallArgv, formatDoctorReport, runDoctor } from "../../system/doctor.js";
 import { KbookError } from "../../errors/index.js";
 import { packageRoot } from "../../assets.js";
@@ -52,6 +49,9 @@ export const startCommand: Command = {
   },
   async run(args) {
     const started = Date.now();
+    const { buildImage } = await import("../../images/index.js");
+    const { runNotebook } = await import("../../notebooks/run.js");
+    const { exportNotebookFile } = await import("../../export/index.js");
     await ensureSystemPackages(started);
     const image = await buildImage("debian", { onProgress: terminalProgress("image") });
     say(`image ${image.manifest.key} ${image.cached ? "(cached)" : "built"}`, started);
