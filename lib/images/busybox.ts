@@ -10,7 +10,7 @@ import { UsageError } from "../errors/index.js";
 import { runTool } from "../system/run.js";
 import { extractVmlinux, fetchDebianPackage, kernelReleaseIn, resolveKernelPackage } from "./kernel.js";
 import { buildInitramfs, HOST_BUSYBOX } from "./initramfs.js";
-import { indexModules, resolveModules } from "./kmod.js";
+import { AGENT_MODULES, SHARE_MODULES, indexModules, resolveModules } from "./kmod.js";
 import { assetPath } from "../assets.js";
 
 export interface BusyboxRecipe {
@@ -19,9 +19,6 @@ export interface BusyboxRecipe {
   kernelPackage: string;
 }
 
-/** The agent's port (virtio-serial) and host shares (9p): modules in Debian's kernel. */
-export const AGENT_MODULES = ["virtio_pci", "virtio_console"];
-export const SHARE_MODULES = ["9pnet_virtio", "9p"];
 
 export const busyboxRecipe: RecipeKind<BusyboxRecipe> = {
   kind: "busybox",

@@ -11,9 +11,8 @@ import { runTool } from "../system/run.js";
 import { configuredMirror, dpkgVersions } from "./apt-sources.js";
 import { extractVmlinux, kernelReleaseIn } from "./kernel.js";
 import { buildInitramfs, HOST_BUSYBOX } from "./initramfs.js";
-import { indexModules, resolveModules } from "./kmod.js";
+import { AGENT_MODULES, SHARE_MODULES, indexModules, resolveModules } from "./kmod.js";
 import { removeWorkDir } from "./workdir.js";
-import { AGENT_MODULES, SHARE_MODULES } from "./busybox.js";
 import { assetPath } from "../assets.js";
 
 export interface DebianRecipe {

@@ -8,6 +8,11 @@ import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { KbookError } from "../errors/index.js";
 
+/** The agent's port (virtio-serial on PCI): modules in Debian's kernel, loaded at every boot. */
+export const AGENT_MODULES = ["virtio_pci", "virtio_console"];
+/** Host folder shares (9p over virtio): loaded only when a folder is shared. */
+export const SHARE_MODULES = ["9pnet_virtio", "9p"];
+
 /** Module name → { path, depends } for every .ko under a modules tree. */
 export type ModuleIndex = Map<string, { path: string; depends: string[] }>;
 

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { ImageLayout } from "./recipe.js";
 import { KbookError } from "../errors/index.js";
 import { removeWorkDir } from "./workdir.js";
+import { isAlive } from "../system/process.js";
 
 export interface ImageManifest {
   /** Manifest format version. */
@@ -131,14 +132,6 @@ export async function acquireLock(key: string, onWait?: (ownerPid: number) => vo
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Removes temp build directories left by builds whose process is gone. */
 export async function cleanStaleBuilds(): Promise<void> {

@@ -14,7 +14,7 @@ import { ConsoleMonitor } from "./console.js";
 import { resolveImage, checkKernelFile, type ImageRef, type BootableImage } from "./image-ref.js";
 import { Vm } from "./vm.js";
 import { guestKit } from "../images/kit.js";
-import { isAlive } from "../images/store.js";
+import { isAlive } from "../system/process.js";
 import { AgentClient } from "../agent/index.js";
 import { detectAccel } from "../system/accel.js";
 import { runTool } from "../system/run.js";
