@@ -3,7 +3,7 @@
  * on a raw unpartitioned ext4 disk made by `mke2fs -d` (no loop devices, no mounts), which the
  * guest sees as /dev/sda.
  */
-import { copyFile, readFile, readdir, rm, writeFile, chmod } from "node:fs/promises";
+import { copyFile, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ImageLayout, RecipeKind } from "./recipe.js";
 import { UsageError, KbookError } from "../errors/index.js";
@@ -12,7 +12,7 @@ import { configuredMirror, dpkgVersions } from "./apt-sources.js";
 import { extractVmlinux, kernelReleaseIn } from "./kernel.js";
 import { buildInitramfs, HOST_BUSYBOX } from "./initramfs.js";
 import { AGENT_MODULES, SHARE_MODULES, indexModules, resolveModules } from "./kmod.js";
-import { removeWorkDir } from "./workdir.js";
+import { makeRootDisk } from "./disk.js";
 import { assetPath } from "../assets.js";
 
 export interface DebianRecipe {
@@ -115,13 +115,7 @@ export const debianRecipe: RecipeKind<DebianRecipe> = {
 
     ctx.progress.report("mke2fs", `ext4 root disk (${recipe.diskSize})`);
     const disk = join(ctx.workDir, "disk.img");
-    await runTool("mke2fs", ["-q", "-t", "ext4", "-L", "kbook-root", "-E", "root_owner=0:0", "-d", rootfs, disk, recipe.diskSize], {
-      stage: "mke2fs",
-      signal: ctx.signal,
-      hint: "A larger --disk-size may be needed for extra packages.",
-    });
-    await removeWorkDir(rootfs);
-    await chmod(disk, 0o444);
+    await makeRootDisk(rootfs, disk, recipe.diskSize, { signal: ctx.signal, sizeHint: "A larger --disk-size may be needed for extra packages." });
 
     return {
       kernel: "vmlinuz",

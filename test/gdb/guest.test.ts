@@ -4,13 +4,14 @@
  * check that the stub listens on 127.0.0.1 only and that no gdb or QEMU is left behind.
  */
 import { execa } from "execa";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Vm } from "../../lib/vm/index.js";
 import type { GdbSession } from "../../lib/gdb/session.js";
 import type { StoredImage } from "../../lib/images/index.js";
+import { isRunning } from "../support/processes.js";
 
 const vmIndex = resolve(import.meta.dirname, "../../lib/vm/index.ts");
 const cli = resolve("dist/lib/cli/main.js");
@@ -29,15 +30,6 @@ async function pidsOf(command: string, ...words: string[]): Promise<number[]> {
   return pids;
 }
 
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-}
 
 /** Listening sockets on a TCP port, as "address:port" from /proc/net/tcp and tcp6 (state 0A). */
 async function listeners(port: number): Promise<string[]> {
@@ -155,8 +147,8 @@ describe.skipIf(!existsSync(vmIndex))("gdb on the Debian guest through QEMU's gd
       await vm.shutdown();
     }
     // Nothing this test started may outlive it.
-    expect(alive(g?.pid)).toBe(false);
-    expect(alive(vm.pid)).toBe(false);
+    expect(isRunning(g?.pid)).toBe(false);
+    expect(isRunning(vm.pid)).toBe(false);
   });
 
   it("catches start_kernel from a paused boot, then lets the guest boot", async () => {
@@ -184,8 +176,8 @@ describe.skipIf(!existsSync(vmIndex))("gdb on the Debian guest through QEMU's gd
       await g?.close();
       await vm.shutdown();
     }
-    expect(alive(g?.pid)).toBe(false);
-    expect(alive(vm.pid)).toBe(false);
+    expect(isRunning(g?.pid)).toBe(false);
+    expect(isRunning(vm.pid)).toBe(false);
   });
 
   it("kbook gdb boots paused, runs gdb with symbols to start_kernel, and cleans up when gdb quits", async () => {

@@ -6,22 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GdbError, GdbTimeoutError } from "../../lib/gdb/mi-channel.js";
 import { GdbSession, type GdbTargetState } from "../../lib/gdb/session.js";
 import type { GdbStop } from "../../lib/gdb/stop.js";
+import { isRunning } from "../support/processes.js";
 
 // A real gdb on a real process: the C program in testdata, built with DWARF.
 let dir: string;
 let program: string;
 const NAME = 'wörld <b>&"x"';
 
-function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A zombie still answers kill(0); it is gone for our purposes.
-  return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-}
 
 function display(stop: GdbStop): { "text/plain": string; "text/html": string } {
   return (stop as unknown as Record<symbol, () => { "text/plain": string; "text/html": string }>)[Symbol.for("Jupyter.display")]!();
@@ -129,7 +120,7 @@ describe("GdbSession on a host process", () => {
     expect(states).toContain("running");
     expect(states).toContain("stopped");
     expect(states.at(-1)).toBe("closed");
-    expect(alive(g.pid)).toBe(false);
+    expect(isRunning(g.pid)).toBe(false);
   });
 
   it("breaks on an address, and runs CLI commands with their output", async () => {
@@ -171,7 +162,7 @@ describe("GdbSession on a host process", () => {
       await g.run(["x", "60"]);
       await g.waitForStop();
       pid = await inferiorPid(g);
-      expect(alive(pid)).toBe(true);
+      expect(isRunning(pid)).toBe(true);
       await g.delete();
       await g.continue();
       expect(g.running).toBe(true);
@@ -188,8 +179,8 @@ describe("GdbSession on a host process", () => {
     } finally {
       await g.close();
     }
-    expect(alive(g.pid)).toBe(false);
-    expect(alive(pid)).toBe(false);
+    expect(isRunning(g.pid)).toBe(false);
+    expect(isRunning(pid)).toBe(false);
   });
 
   it("attaches to a running process and detaches, leaving it running and untraced", async () => {
@@ -205,8 +196,8 @@ describe("GdbSession on a host process", () => {
       expect(g.running).toBe(true);
       expect(readFileSync(`/proc/${sleeper.pid}/status`, "utf8")).toMatch(/^TracerPid:\s+0$/m);
       await g.close();
-      expect(alive(g.pid)).toBe(false);
-      expect(alive(sleeper.pid)).toBe(true);
+      expect(isRunning(g.pid)).toBe(false);
+      expect(isRunning(sleeper.pid)).toBe(true);
     } finally {
       await g.close();
       sleeper.kill("SIGKILL");
@@ -220,8 +211,8 @@ describe("GdbSession on a host process", () => {
       await g.attach(sleeper.pid!);
       await g.continue();
       await g.close();
-      expect(alive(g.pid)).toBe(false);
-      expect(alive(sleeper.pid)).toBe(true);
+      expect(isRunning(g.pid)).toBe(false);
+      expect(isRunning(sleeper.pid)).toBe(true);
       expect(readFileSync(`/proc/${sleeper.pid}/status`, "utf8")).toMatch(/^TracerPid:\s+0$/m);
       expect(g.state).toBe("closed");
       await expect(g.eval("1")).rejects.toThrow(/gdb exited/);

@@ -4,13 +4,14 @@
  * by the first magic that needs one plus %%bpftrace and %%perf.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../../lib/assets.js";
 import { KernelClient } from "../../kernel/protocol/client.js";
 import type { JupyterMessage } from "../../kernel/protocol/wire.js";
 import { readFile } from "node:fs/promises";
 import { qemuPids, testImage } from "../support/images.js";
+import { isRunning } from "../support/processes.js";
 
 /** QEMU processes started (directly or through a supervisor) by process `root`. */
 async function qemuStartedBy(root: number): Promise<number[]> {
@@ -30,15 +31,6 @@ async function qemuStartedBy(root: number): Promise<number[]> {
   return mine;
 }
 
-/** Running (a zombie waiting to be reaped holds nothing and counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 const main = join(packageRoot(), "dist", "kernel", "main.js");
 const haveVm = existsSync(join(packageRoot(), "lib", "vm", "index.ts"));

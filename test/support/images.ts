@@ -3,6 +3,7 @@
  * KBOOK_CACHE) and reused by every later test file.
  */
 import { buildImage, type StoredImage } from "../../lib/images/index.js";
+import { isRunning } from "./processes.js";
 
 const built = new Map<string, Promise<StoredImage>>();
 
@@ -23,10 +24,8 @@ export async function qemuPids(): Promise<number[]> {
   const pids: number[] = [];
   for (const name of await readdir("/proc")) {
     if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, "utf8").catch(() => "");
-    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-    const state = stat.slice(stat.lastIndexOf(")") + 2)[0];
-    if (comm.startsWith("qemu-system") && state !== "Z") pids.push(Number(name));
+    const comm = await readFile(`/proc/${name}/comm`, "utf8").catch(() => "");
+    if (comm.startsWith("qemu-system") && isRunning(Number(name))) pids.push(Number(name));
   }
   return pids;
 }

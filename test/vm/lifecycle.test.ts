@@ -5,22 +5,13 @@
 import { describe, expect, it } from "vitest";
 import { execa } from "execa";
 import { writeFile, mkdtemp } from "node:fs/promises";
-import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { bootVm } from "../../lib/vm/index.js";
 import { sha256File } from "../../lib/images/index.js";
 import { testImage, qemuPids } from "../support/images.js";
+import { isRunning } from "../support/processes.js";
 
-/** Running (a zombie waiting for a reaper counts as gone: it holds no resources). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 describe("VM lifecycle", () => {
   it("never writes the base image: the guest writes go to an overlay", async () => {
@@ -65,11 +56,11 @@ describe("VM lifecycle", () => {
       });
       parent.on("exit", () => fail(new Error(`parent exited early: ${out}`)));
     });
-    expect(alive(pid)).toBe(true);
+    expect(isRunning(pid)).toBe(true);
     parent.kill("SIGKILL");
     const deadline = Date.now() + 5000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(alive(pid)).toBe(false);
+    while (isRunning(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(isRunning(pid)).toBe(false);
     expect(await qemuPids()).not.toContain(pid);
   });
 
@@ -78,6 +69,6 @@ describe("VM lifecycle", () => {
     const pid = vm.pid!;
     await Promise.all([vm.shutdown(), vm.shutdown()]);
     expect(vm.running).toBe(false);
-    expect(alive(pid)).toBe(false);
+    expect(isRunning(pid)).toBe(false);
   });
 });

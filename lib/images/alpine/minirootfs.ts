@@ -4,8 +4,8 @@
  * setup-alpine would write, and a raw ext4 disk from `mke2fs -d` (no loop devices, no mounts),
  * which the guest sees as /dev/sda.
  */
-import { removeWorkDir } from "../workdir.js";
-import { chmod, copyFile, mkdir, readFile, rm, stat } from "node:fs/promises";
+import { makeRootDisk } from "../disk.js";
+import { copyFile, mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { KbookError } from "../../errors/index.js";
 import { runTool } from "../../system/run.js";
@@ -142,13 +142,7 @@ export async function buildAlpineFromMinirootfs(recipe: AlpineRecipe, ctx: Build
   await rm(scratch, { recursive: true, force: true });
   progress.report("mke2fs", `ext4 root disk (${recipe.diskSize})`);
   const disk = join(ctx.workDir, "disk.img");
-  await runTool("mke2fs", ["-q", "-t", "ext4", "-L", "kbook-root", "-E", "root_owner=0:0", "-d", rootfs, disk, recipe.diskSize], {
-    stage: "mke2fs",
-    signal,
-    hint: "A larger diskSize may be needed for extra packages.",
-  });
-  await removeWorkDir(rootfs);
-  await chmod(disk, 0o444);
+  await makeRootDisk(rootfs, disk, recipe.diskSize, { signal, sizeHint: "A larger diskSize may be needed for extra packages." });
 
   return {
     kernel: "vmlinuz",
