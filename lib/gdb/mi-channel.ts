@@ -7,7 +7,7 @@
  * that produced it; gdb itself runs MI commands one after another anyway.
  */
 import { execa, type ResultPromise } from "execa";
-import { KbookError, ToolError, tail } from "../errors/index.js";
+import { KbookError, tail } from "../errors/index.js";
 import { MiSyntaxError, parseMiLine, type MiRecord, type MiResultClass, type MiTuple } from "./mi.js";
 
 /** A gdb command failed: gdb answered `^error`, or gdb itself went away. */

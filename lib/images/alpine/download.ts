@@ -27,9 +27,6 @@ export interface DownloadOptions {
   retries?: number;
 }
 
-/** Network errors that mean "nothing answered", as opposed to a transfer cut half-way. */
-const UNREACHABLE = new Set(["ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT"]);
-
 function errorCode(error: unknown): string | undefined {
   const cause = (error as { cause?: { code?: string; errors?: { code?: string }[] } })?.cause;
   return cause?.code ?? cause?.errors?.[0]?.code ?? (error as { code?: string })?.code;
