@@ -272,6 +272,8 @@ export async function bootVm(options: BootOptions = {}): Promise<Vm> {
         options.signal?.addEventListener("abort", () => fail(new Error("abort")), { once: true });
       }),
     ]).catch(async (error: Error) => {
+      // A panic is seen as its line starts printing: give the rest of it a moment to arrive.
+      if (consoleMonitor.panic) await Promise.race([exitPromise, new Promise((r) => setTimeout(r, 1000))]);
       const panic = consoleMonitor.panic;
       if (panic) throw failure(`The guest kernel panicked during boot: ${panic.reason}`, panic.text);
       if (exited) {

@@ -15,6 +15,8 @@ export class ConsoleMonitor {
   private readonly lines: string[] = [];
   private partial = "";
   private panicReason: string | undefined;
+  /** The reason came from a line still being printed; the complete line replaces it. */
+  private panicProvisional = false;
   private panicLine = -1;
   private readonly listeners: ((panic: PanicReport) => void)[] = [];
 
@@ -26,8 +28,20 @@ export class ConsoleMonitor {
     const parts = text.split(/\r?\n/);
     this.partial = parts.pop() ?? "";
     for (const raw of parts) this.push(raw.replace(/\r/g, ""));
-    // A panic line may sit without its newline while the guest dies: check the partial too.
-    if (this.panicReason === undefined && PANIC.test(this.partial)) this.push(this.partial), (this.partial = "");
+    // A panic line may sit without its newline while the guest dies: report it at once from the
+    // partial line, and take the reason again when the line is complete.
+    const m = this.panicReason === undefined ? PANIC.exec(this.partial) : null;
+    if (m) {
+      this.panicReason = m[1]!.trim();
+      this.panicProvisional = true;
+      this.panicLine = this.lines.length;
+      this.notify();
+    }
+  }
+
+  private notify(): void {
+    const report = this.panic!;
+    for (const l of this.listeners) l(report);
   }
 
   private push(line: string): void {
@@ -37,11 +51,12 @@ export class ConsoleMonitor {
       this.panicLine--;
     }
     const m = PANIC.exec(line);
-    if (m && this.panicReason === undefined) {
+    if (m && (this.panicReason === undefined || this.panicProvisional)) {
+      const first = this.panicReason === undefined;
       this.panicReason = m[1]!.trim();
+      this.panicProvisional = false;
       this.panicLine = this.lines.length - 1;
-      const report = this.panic!;
-      for (const l of this.listeners) l(report);
+      if (first) this.notify();
     }
   }
 
@@ -54,7 +69,9 @@ export class ConsoleMonitor {
   get panic(): PanicReport | undefined {
     if (this.panicReason === undefined) return undefined;
     const from = Math.max(0, this.panicLine - 30);
-    return { reason: this.panicReason, text: this.lines.slice(from, this.panicLine + 10).join("\n") };
+    const lines = this.lines.slice(from, this.panicLine + 10);
+    if (this.panicProvisional && this.partial) lines.push(this.partial);
+    return { reason: this.panicReason, text: lines.join("\n") };
   }
 
   /** The last `n` console lines (including an unterminated one). */

@@ -120,7 +120,9 @@ export class Vm implements Guest {
   }
 
   /** Rewrites a channel failure caused by a panic into an error that says so. */
-  private explain(error: unknown): never {
+  private async explain(error: unknown): Promise<never> {
+    // The panic is seen as its line starts printing: let the rest of it (and QEMU's exit) arrive.
+    if (this.parts.consoleMonitor.panic) await this.waitExit(1000);
     const panic = this.parts.consoleMonitor.panic;
     if (panic) throw new KbookError(`The guest kernel panicked: ${panic.reason}`, { detail: panic.text, cause: error });
     throw error;

@@ -116,7 +116,7 @@ describe.skipIf(!haveVm)("guest magics (the default debian VM)", () => {
     expect(booted.length).toBe(1);
     // A kernel shutdown shuts down the VMs the notebook booted: no QEMU outlives its kernel.
     await client.shutdown(60_000);
-    expect(booted.filter(alive)).toEqual([]);
+    expect(booted.filter(isRunning)).toEqual([]);
   });
 
   test("the first guest magic boots the default VM, showing its progress", async () => {

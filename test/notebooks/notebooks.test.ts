@@ -22,7 +22,8 @@ import {
   stackTotal,
   type Notebook,
 } from "./notebook-outputs.js";
-import { isAlive, NOTEBOOKS_DIR, runNotebook, type NotebookRun } from "./run-notebook.js";
+import { isRunning } from "../support/processes.js";
+import { NOTEBOOKS_DIR, runNotebook, type NotebookRun } from "./run-notebook.js";
 
 const NOTEBOOKS = [
   "00-reproduce-the-article",
@@ -46,7 +47,7 @@ async function executed(name: string, cellTimeoutS: number): Promise<Notebook> {
   // no QEMU may outlive the run.
   expect(run.qemuPids.length, "QEMU processes seen during the run").toBeGreaterThan(0);
   await new Promise((r) => setTimeout(r, 500));
-  expect(run.qemuPids.filter(isAlive), "QEMU processes left running").toEqual([]);
+  expect(run.qemuPids.filter(isRunning), "QEMU processes left running").toEqual([]);
   return run.notebook;
 }
 

@@ -59,15 +59,6 @@ async function qemuDescendantsOf(root: number): Promise<number[]> {
   return found;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  return true;
-}
-
 /** Runs notebooks/NAME.ipynb headless; `cellTimeoutS` fails a cell that hangs instead of the test. */
 export async function runNotebook(name: string, cellTimeoutS: number): Promise<NotebookRun> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first (npm test does it in pretest).`);

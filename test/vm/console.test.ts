@@ -30,3 +30,16 @@ describe("ConsoleMonitor", () => {
     expect(monitor.panic).toBeUndefined();
   });
 });
+
+describe("ConsoleMonitor partial panic lines", () => {
+  it("reports at once from a partial line, then takes the complete reason", () => {
+    const monitor = new ConsoleMonitor();
+    const seen: string[] = [];
+    monitor.onPanic((p) => seen.push(p.reason));
+    monitor.feed("Kernel panic - not syncing: sysrq trigger");
+    expect(seen).toEqual(["sysrq trigger"]);
+    monitor.feed("ed crash\r\nCPU: 0 PID: 1\r\n");
+    expect(monitor.panic?.reason).toBe("sysrq triggered crash");
+    expect(seen).toHaveLength(1);
+  });
+});
