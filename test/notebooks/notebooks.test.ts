@@ -218,9 +218,14 @@ describe("the notebooks executed headless with kbook run", () => {
       expect(frames).toContain("dd");
       expect(frames).toContain("shmem_write_begin");
       expect(text(nb, "top")).toMatch(/\| `ksys_write` \| [\d.]+ % \| [1-9][\d.]* % \|/);
-      expect(text(nb, "timer-towers")).toMatch(/^[\d.]+ % of the samples are inside a timer interrupt$/m);
-      const [timerOnly] = outputData(cellById(nb, "timer-graph"), "image/svg+xml");
-      expect(flameGraphFrames(timerOnly ?? "")).toContain("asm_sysvec_apic_timer_interrupt");
+      // Softirq towers come and go with the guest's deferred work; the samples that pile up where
+      // interrupts are re-enabled are there in every cpu-clock profile.
+      const interrupts = text(nb, "timer-towers");
+      expect(interrupts).toMatch(/^[\d.]+ % of the samples are inside a timer interrupt's softirqs$/m);
+      const reenabled = /^([\d.]+) % of the samples were taken where interrupts were re-enabled \(_raw_spin_unlock_irq/m.exec(interrupts);
+      expect(Number(reenabled?.[1]), interrupts).toBeGreaterThan(0);
+      const [interruptGraph] = outputData(cellById(nb, "timer-graph"), "image/svg+xml");
+      expect(flameGraphFrames(interruptGraph ?? "").some((f) => /^_raw_spin_unlock_irq(restore)?$/.test(f))).toBe(true);
       expect(text(nb, "compare")).toMatch(/\| `security_file_permission` \| [\d.]+ % \| [\d.]+ % \|/);
       const [diff] = outputData(cellById(nb, "diff"), "image/svg+xml");
       // A differential frame's tooltip carries the change: "name (N samples, P%; +D%)".
