@@ -6,7 +6,7 @@
  * AbortSignal (SIGKILL only if it has not finished `stopGraceMs` later), and the maps come back.
  */
 import { parseDuration } from "../cli/command.js";
-import { UsageError } from "../errors/index.js";
+import { KbookError, UsageError, tail } from "../errors/index.js";
 import { ProgressReporter, type ProgressListener } from "../progress/index.js";
 import type { Guest } from "../vm/guest.js";
 import { parseDiagnostics } from "./diagnostics.js";
@@ -118,6 +118,14 @@ export async function runBpftrace(guest: Guest, program: string, options: Bpftra
     if (!stoppedByUs || (complained && !records.some((r) => r.type === "map"))) {
       throw await explainFailure(guest, { program: text, stderr: result.stderr, exitCode: result.exitCode, signal: result.signal });
     }
+  }
+  if (result.signal === "SIGKILL" && (stopReason !== undefined || result.timedOut) && !records.some((r) => r.type === "map")) {
+    // Killed past the grace time: whatever maps it held died with it. Say so rather than
+    // return an empty result that looks like "nothing happened".
+    throw new KbookError(`bpftrace did not exit within ${Math.round((options.stopGraceMs ?? 30_000) / 1000)} s of SIGINT and was killed; its maps were lost.`, {
+      detail: tail(result.stderr, 10) || undefined,
+      hint: "Run it again; under TCG detaching many probes can be slow, so fewer probes or a larger stopGraceMs helps.",
+    });
   }
   progress.report("bpftrace", "done", { done: true });
   return new BpftraceResult(records, stream.problems, {

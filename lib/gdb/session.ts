@@ -9,6 +9,9 @@ import type { KernelSymbols } from "./symbols.js";
 import { quoteMiArgument, type MiRecord, type MiTuple } from "./mi.js";
 import { locationSpec, parseBreakpoint, type GdbBreakpoint, type Location } from "./breakpoint.js";
 import { integerRegisters, memoryBytes } from "./memory.js";
+
+/** CLI commands that resume the target (continue, next, step, finish, until…), abbreviations included. */
+const RESUME_COMMAND = /^(c|cont|continue|n|next|s|step|si|stepi|ni|nexti|fin|finish|u|until|adv|advance|fg|jump)(\s|$)/;
 import {
   ARGUMENT_REGISTERS,
   formatAddress,
@@ -20,6 +23,7 @@ import {
   withStopDisplay,
   type GdbFrame,
   type GdbStop,
+  describeStop,
 } from "./stop.js";
 
 /** idle: nothing to debug yet; exited: the process ended; detached/closed: gdb let go. */
@@ -120,12 +124,20 @@ export class GdbSession {
   }
 
   /** Runs a gdb CLI command (as typed at the `(gdb)` prompt) and returns what it printed. */
-  async command(text: string, options: { timeoutMs?: number } = {}): Promise<string> {
+  async command(text: string, options: { timeoutMs?: number; resumeWaitMs?: number } = {}): Promise<string> {
     const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
     let output = "";
     for (const line of lines) {
-      const result = await this.mi(`-interpreter-exec console ${quoteMiArgument(line)}`, options);
+      // The console interpreter runs a resume command synchronously: gdb would read nothing
+      // more (not even a detach) until the target stops. Run it in the background instead and
+      // wait a little for the stop it is usually meant to reach.
+      const resume = RESUME_COMMAND.test(line) && !line.endsWith("&");
+      const result = await this.mi(`-interpreter-exec console ${quoteMiArgument(resume ? `${line} &` : line)}`, options);
       output += result.console;
+      if (resume) {
+        const stop = await this.nextStop(options.resumeWaitMs ?? 10_000).catch(() => undefined);
+        output += stop ? `${describeStop(stop)}\n` : "(the target is running; waitForStop() or interrupt() to stop it)\n";
+      }
     }
     return output;
   }

@@ -148,6 +148,12 @@ describe("GdbSession on a host process", () => {
       expect(error).toBeInstanceOf(GdbError);
       expect((error as GdbError).gdbMessage).toMatch(/Undefined command: "frobnicate"/);
       expect((error as GdbError).describe()).toContain("frobnicate");
+      // Resume commands run in the background (the console interpreter would block gdb until the
+      // target stops) and report the stop they reach.
+      const started = Date.now();
+      expect(await g.command("finish")).toMatch(/greet/);
+      expect(g.state).toBe("stopped");
+      expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       await g.close();
     }
