@@ -23,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     const next = command.subcommands.find((c) => c.name === rest[0]);
     if (!next) {
       const where = command === root ? "kbook" : `kbook ${command.name}`;
-      throw new UsageError(`${where}: unknown command '${rest[0]}'.`, {
+      throw new UsageError(`Unknown command '${rest[0]}'${command === root ? "" : ` for '${where}'`}.`, {
         hint: `Known commands: ${command.subcommands.map((c) => c.name).join(", ")}. Run '${where} --help'.`,
       });
     }
