@@ -12,11 +12,11 @@ import { runTool } from "../../system/run.js";
 import { installGuestFiles } from "../guest-files.js";
 import { extractVmlinux } from "../kernel.js";
 import type { BuildContext, ImageLayout } from "../recipe.js";
-import { cachedDownload, fetchText } from "./download.js";
+import { downloadReleaseFile } from "./release-download.js";
 import { SetupAlpineDriver, type InstallerAnswers } from "./installer-driver.js";
 import { finishCommand, ISO_DISK_APPEND, prepareFinishShare, SHARE_TAG } from "./installer-finish.js";
 import { installedVersions, requireRoot } from "./minirootfs.js";
-import { repositoryUrl, resolveReleaseFile } from "./mirror.js";
+import { repositoryUrl } from "./mirror.js";
 import type { AlpineRecipe } from "./options.js";
 
 export interface ConsoleRunOptions {
@@ -140,20 +140,7 @@ export async function buildAlpineFromIso(recipe: AlpineRecipe, ctx: BuildContext
   requireRoot("alpine image with the iso method");
   const { progress, signal } = ctx;
   progress.report("resolve", `Alpine ${recipe.release} ${recipe.isoFlavor} ISO on ${recipe.mirror}`);
-  const release = await resolveReleaseFile({
-    mirror: recipe.mirror,
-    release: recipe.release,
-    arch: recipe.arch,
-    flavor: `alpine-${recipe.isoFlavor}`,
-    fetchText: (url) => fetchText(url, signal),
-  });
-  const iso = await cachedDownload({
-    cacheDir: ctx.cacheDir,
-    url: release.url,
-    sha256: release.sha256,
-    signal,
-    onProgress: (p) => progress.report("download", `${p.name} ${(p.received / 1e6).toFixed(1)} MB`, p.total ? { fraction: p.received / p.total } : {}),
-  });
+  const { release, ...iso } = await downloadReleaseFile(recipe, `alpine-${recipe.isoFlavor}`, ctx);
 
   const share = join(ctx.workDir, ".share");
   const guestRoot = await prepareFinishShare(

@@ -15,9 +15,9 @@ import { installGuestFiles } from "../guest-files.js";
 import { parseApkIndex } from "./apk-format.js";
 import { fetchApkStatic } from "./apk-static.js";
 import { applyAlpineConfig } from "./config.js";
-import { cachedDownload, fetchText } from "./download.js";
+import { downloadReleaseFile } from "./release-download.js";
 import { exportKeys, loadTrustedKeys } from "./keys.js";
-import { repositoryUrl, resolveReleaseFile } from "./mirror.js";
+import { repositoryUrl } from "./mirror.js";
 import { alpinePackageList, type AlpineRecipe } from "./options.js";
 
 /** Kernel command line words an Alpine image on a raw /dev/sda needs (Alpine's initramfs reads modules=). */
@@ -65,20 +65,7 @@ export async function buildAlpineFromMinirootfs(recipe: AlpineRecipe, ctx: Build
 
   const keys = await loadTrustedKeys(recipe.keysDir);
   progress.report("resolve", `Alpine ${recipe.release} (${recipe.arch}) on ${recipe.mirror}`);
-  const release = await resolveReleaseFile({
-    mirror: recipe.mirror,
-    release: recipe.release,
-    arch: recipe.arch,
-    flavor: "alpine-minirootfs",
-    fetchText: (url) => fetchText(url, signal),
-  });
-  const tarball = await cachedDownload({
-    cacheDir: ctx.cacheDir,
-    url: release.url,
-    sha256: release.sha256,
-    signal,
-    onProgress: (p) => progress.report("download", `${p.name} ${(p.received / 1e6).toFixed(1)} MB`, p.total ? { fraction: p.received / p.total } : {}),
-  });
+  const { release, ...tarball } = await downloadReleaseFile(recipe, "alpine-minirootfs", ctx);
   progress.report("download", `${release.file} ${tarball.cached ? "(cached)" : "verified"} sha256 ${release.sha256.slice(0, 16)}…`);
 
   const apk = await fetchApkStatic({ mirror: recipe.mirror, branch: release.branch, arch: recipe.arch, keys, cacheDir: ctx.cacheDir, destDir: scratch, progress, signal });
