@@ -31,6 +31,9 @@ export interface CommandChannel {
 const STDIN_CHUNK = 64 * 1024;
 /** Unacknowledged stdin bytes allowed per command, so the agent's buffering stays bounded. */
 const STDIN_WINDOW = 1024 * 1024;
+/** While a stopped command has not exited, SIGINT is sent again this often until SIGKILL. */
+const SIGINT_REPEAT_MS = 2000;
+
 /** After SIGKILL, how long the guest has to report the exit before the call gives up. */
 const UNRESPONSIVE_AFTER_KILL_MS = 5000;
 const DEFAULT_KILL_GRACE_MS = 3000;
@@ -143,6 +146,13 @@ export class CommandRun {
     else this.interrupted = true;
     this.signal("SIGINT");
     const grace = this.options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+    // SIGINT again every 2 s, as a person presses Ctrl-C again: bpftrace 0.17 was measured to
+    // sometimes miss a SIGINT that lands while it is still attaching probes, and then waits
+    // forever (about one run in six under TCG here). A later SIGINT ends it with its maps.
+    const repeat = setInterval(() => {
+      if (!this.finished) this.signal("SIGINT");
+    }, SIGINT_REPEAT_MS);
+    this.timers.push(repeat as unknown as NodeJS.Timeout);
     const stall = this.channel.stallReason();
     if (stall) {
       // The guest cannot act on the signal now; say so instead of waiting for an exit that
@@ -151,6 +161,7 @@ export class CommandRun {
     }
     this.timers.push(
       setTimeout(() => {
+        clearInterval(repeat);
         this.signal("SIGKILL");
         this.timers.push(
           setTimeout(() => {

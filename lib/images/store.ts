@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, readdir, rm, stat, unlink } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { ImageLayout } from "./recipe.js";
 import { KbookError } from "../errors/index.js";
 import { removeWorkDir } from "./workdir.js";
@@ -36,7 +36,9 @@ export interface StoredImage {
 
 /** The cache root: $KBOOK_CACHE or ~/.cache/kbook. */
 export function cacheRoot(): string {
-  return process.env.KBOOK_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "kbook");
+  // Absolute, whatever the variable says: image paths end up inside qcow2 overlays as backing
+  // files, which a relative path would resolve against the overlay's own directory.
+  return resolve(process.env.KBOOK_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "kbook"));
 }
 
 export function imagesDir(): string {

@@ -146,7 +146,7 @@ export async function planBoot(options: BootOptions, progress = new ProgressRepo
   await writeFile(join(runDir, "owner.pid"), String(process.pid));
   let disk: QemuPlan["disk"];
   if (layout.disk) {
-    const base = join(image.dir, layout.disk.file);
+    const base = resolve(image.dir, layout.disk.file);
     const overlay = join(runDir, "overlay.qcow2");
     // The VM writes only to this overlay; the base image stays byte-for-byte as built.
     await runTool("qemu-img", ["create", "-q", "-f", "qcow2", "-F", layout.disk.format, "-b", base, overlay], { stage: "qemu-img create overlay" });

@@ -34,9 +34,13 @@ export class HostGuest implements Guest {
       encoding: "buffer",
       stripFinalNewline: false,
     });
+    // Ctrl-C again every 2 s, as the guest agent does (bpftrace can miss a first SIGINT).
+    let repeat: NodeJS.Timeout | undefined;
+    options.signal?.addEventListener("abort", () => (repeat = setInterval(() => child.kill("SIGINT"), 2000)), { once: true });
     child.stdout?.on("data", (chunk: Buffer) => options.onStdout?.(chunk));
     child.stderr?.on("data", (chunk: Buffer) => options.onStderr?.(chunk));
     const r = await child;
+    clearInterval(repeat);
     const stdoutBytes = new Uint8Array(r.stdout as unknown as Buffer);
     // Like the guest agent (and a shell): 127 for a program that does not exist.
     const missing = (r as { code?: string }).code === "ENOENT";
