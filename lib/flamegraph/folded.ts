@@ -8,30 +8,69 @@
  */
 
 export class FoldedStacks {
-  private readonly counts = new Map<string, number>();
+  // Stacks and counts in insertion order; the index from stack to position is built on the first
+  // add(), so that a collapser's distinct stacks are never hashed as strings.
+  private keys: string[] = [];
+  private values: number[] = [];
+  private index: Map<string, number> | undefined = new Map();
+
+  /** Folded stacks from distinct stack texts and their counts (no text may repeat). */
+  static fromDistinct(stacks: string[], counts: number[]): FoldedStacks {
+    const folded = new FoldedStacks();
+    folded.keys = stacks;
+    folded.values = counts;
+    folded.index = undefined;
+    return folded;
+  }
+
+  /** Folded stacks from stack texts and counts, adding the counts of repeated texts. */
+  static fromEntries(stacks: string[], counts: number[]): FoldedStacks {
+    const folded = new FoldedStacks();
+    for (let i = 0; i < stacks.length; i++) folded.add(stacks[i]!, counts[i]!);
+    return folded;
+  }
 
   /** Adds `count` to a stack given as a latin1 byte string. */
   add(stack: string, count: number): void {
-    this.counts.set(stack, (this.counts.get(stack) ?? 0) + count);
+    let index = this.index;
+    if (!index) {
+      index = new Map();
+      for (let i = 0; i < this.keys.length; i++) index.set(this.keys[i]!, i);
+      this.index = index;
+    }
+    const at = index.get(stack);
+    if (at === undefined) {
+      index.set(stack, this.keys.length);
+      this.keys.push(stack);
+      this.values.push(count);
+    } else {
+      this.values[at]! += count;
+    }
   }
 
   /** Number of distinct stacks. */
   get size(): number {
-    return this.counts.size;
+    return this.keys.length;
   }
 
   /** Sum of all counts. */
   total(): number {
     let sum = 0;
-    for (const count of this.counts.values()) sum += count;
+    for (const count of this.values) sum += count;
     return sum;
+  }
+
+  /** Positions of the stacks in byte order of their text, as Perl's `sort` orders them. */
+  private order(): number[] {
+    const keys = this.keys;
+    // Latin1 strings: comparing UTF-16 code units is comparing bytes.
+    // Keys are distinct, so one comparison decides.
+    return Array.from(keys.keys()).sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
   }
 
   /** [stack, count] pairs sorted by stack bytes, as stackcollapse-perf.pl prints them. */
   sorted(): [string, number][] {
-    // Latin1 strings: the default sort's UTF-16 order is byte order, Perl's `sort`.
-    const keys = [...this.counts.keys()].sort();
-    return keys.map((k) => [k, this.counts.get(k)!]);
+    return this.order().map((i) => [this.keys[i]!, this.values[i]!]);
   }
 
   /** The folded text as bytes, exactly as stackcollapse-perf.pl writes it. */
@@ -46,13 +85,13 @@ export class FoldedStacks {
    * never held twice more in memory (as one string and one buffer).
    */
   writeTo(write: (block: Buffer) => void, blockSize = 1 << 20): void {
-    const keys = [...this.counts.keys()].sort();
     let lines: string[] = [];
     let size = 0;
-    for (const stack of keys) {
-      const line = `${stack} ${formatCount(this.counts.get(stack)!)}\n`;
-      lines.push(line);
-      size += line.length;
+    for (const i of this.order()) {
+      const stack = this.keys[i]!;
+      const count = formatCount(this.values[i]!);
+      lines.push(stack, " ", count, "\n");
+      size += stack.length + count.length + 2;
       if (size >= blockSize) {
         write(Buffer.from(lines.join(""), "latin1"));
         lines = [];

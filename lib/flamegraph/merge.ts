@@ -48,6 +48,21 @@ export interface MergeOptions {
   minCount?: (total: number) => number;
 }
 
+/** The text without trailing ";" separators (empty trailing frames). */
+function trimSeparators(stack: string): string {
+  let end = stack.length;
+  while (end > 0 && stack.charCodeAt(end - 1) === 59) end--;
+  return end === stack.length ? stack : stack.slice(0, end);
+}
+
+/** Length of the longest common prefix of two strings. */
+function commonPrefix(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
+
 /** Splits text into lines without a trailing empty one. */
 export function textLines(text: string): string[] {
   const lines = text.split("\n");
@@ -96,28 +111,42 @@ export function mergeFolded(input: string | string[], options: MergeOptions = {}
 
   const nodes: FrameNode[] = [];
   let prunedCount = 0;
-  const openNames: string[] = [];
+  // The open frames (the previous line's, root first) as ranges of the line that opened them:
+  // a name is only cut out of its line when its frame is kept, not for the many pruned ones.
+  const openTexts: string[] = [];
+  const openFrom: number[] = [];
+  const openTo: number[] = [];
   const openStarts: number[] = [];
   const openDeltas: (number | undefined)[] = [];
+  let open = 0;
   let time = 0;
   let maxDelta = 1;
   let differential = false;
 
   const close = (from: number) => {
-    for (let i = openNames.length - 1; i >= from; i--) {
+    for (let i = open - 1; i >= from; i--) {
       const start = openStarts[i]!;
       // The root always stays: it carries the totals.
       if (time - start < minCount && i > 0) {
         prunedCount++;
         continue;
       }
-      const node: FrameNode = { name: openNames[i]!, depth: i, start, end: time };
+      const node: FrameNode = { name: i === 0 ? "" : openTexts[i]!.slice(openFrom[i], openTo[i]), depth: i, start, end: time };
       if (openDeltas[i] !== undefined) node.delta = openDeltas[i];
       nodes.push(node);
     }
-    openNames.length = openStarts.length = openDeltas.length = from;
+    open = from;
+  };
+  const push = (text: string, from: number, to: number, start: number, delta: number | undefined) => {
+    openTexts[open] = text;
+    openFrom[open] = from;
+    openTo[open] = to;
+    openStarts[open] = start;
+    openDeltas[open] = delta;
+    open++;
   };
 
+  let previous = "";
   for (const parsed of parsedLines) {
     if (!parsed) continue;
     let delta: number | undefined;
@@ -126,18 +155,37 @@ export function mergeFolded(input: string | string[], options: MergeOptions = {}
       delta = parsed.count2 - parsed.count;
       if (Math.abs(delta) > maxDelta) maxDelta = Math.abs(delta);
     }
-    const stack = options.chain ? annotateWakers(parsed.stack) : parsed.stack;
-    const frames = splitFrames(stack);
-    // frames[i - 1] is the frame at depth i; depth 0 is the root "".
-    let same = openNames.length > 0 ? 1 : 0;
-    while (same < openNames.length && same <= frames.length && openNames[same] === frames[same - 1]) same++;
-    close(same);
-    for (let i = same; i <= frames.length; i++) {
-      openNames.push(i === 0 ? "" : frames[i - 1]!);
-      openStarts.push(time);
-      // As flamegraph.pl: the delta belongs to the frame the line ends in.
-      openDeltas.push(delta === undefined ? undefined : i === frames.length ? delta : 0);
+    // Perl's split drops trailing empty frames: "a;b;;" has the frames a and b.
+    const stack = trimSeparators(options.chain ? annotateWakers(parsed.stack) : parsed.stack);
+    // The frames this line shares with the previous one (whose frames are open): those that end
+    // at the same place, inside the text the two lines have in common. frames[k] is the frame at
+    // depth k + 1; `from` is where the first frame not shared starts.
+    let same = open > 0 ? 1 : 0;
+    let from = 0;
+    if (same === 1 && stack !== "") {
+      const common = commonPrefix(previous, stack);
+      while (same < open) {
+        let to = stack.indexOf(";", from);
+        if (to < 0) to = stack.length;
+        if (to > common || !(to === previous.length || previous.charCodeAt(to) === 59)) break;
+        same++;
+        from = to + 1;
+        if (to === stack.length) break;
+      }
     }
+    close(same);
+    // As flamegraph.pl: the delta belongs to the frame the line ends in.
+    if (same === 0) push("", 0, 0, time, delta === undefined ? undefined : stack === "" ? delta : 0);
+    if (stack !== "") {
+      while (from <= stack.length) {
+        let to = stack.indexOf(";", from);
+        const last = to < 0;
+        if (last) to = stack.length;
+        push(stack, from, to, time, delta === undefined ? undefined : last ? delta : 0);
+        from = to + 1;
+      }
+    }
+    previous = stack;
     time += parsed.count2 ?? parsed.count;
   }
   close(0);

@@ -2,16 +2,20 @@
  * A streaming `perf script` → folded stacks collapser with the output of stackcollapse-perf.pl,
  * byte for byte. Memory grows with the number of distinct frames and stacks, not with the input.
  *
- * Speed comes from doing as little per line as possible: input bytes are decoded once per chunk
- * as latin1 (a memcpy), a call-chain line is looked up in a cache keyed by its text from the pc
- * onwards (hashed on the pc digits, confirmed with a native `startsWith`), and a sample's stack
- * is a sequence of small integers hashed into an open-addressing table. Names are only built for
- * cache misses and, at the end, for each distinct stack.
+ * Speed comes from doing as little per line as possible, on the input bytes themselves (nothing
+ * is decoded or copied per line): a call-chain line is hashed a 32-bit word at a time while its
+ * newline is found, and looked up among the distinct lines seen so far (compared in place, a word
+ * at a time); a line seen before is a table lookup, and its frame names were computed when it
+ * was first seen. A sample's stack is a sequence of small integers hashed into an
+ * open-addressing table. Strings are only built for distinct lines and, at the end, for each
+ * distinct stack.
  */
-import { frameNames, parseStackLine, type FrameAnnotations } from "./stack-line.js";
+import { frameNames, parseStackLine, type FrameAnnotations, type ParsedStackLine, type UnknownNames } from "./stack-line.js";
 import { scanEventName, scanEventRecord, type EventNameScan, type EventRecordScan } from "./event-line.js";
 import { FoldedStacks } from "../flamegraph/folded.js";
-import { growInt32, rehash, StackTable } from "./stack-table.js";
+import { growInt32, StackTable, type StackTableData } from "./stack-table.js";
+import { ByteKeys, hashBytes } from "./byte-keys.js";
+import { hashLine, LineTable } from "./line-table.js";
 
 export interface CollapseOptions {
   /** Include the PID with the process name ("dd-1234"). */
@@ -55,10 +59,19 @@ export interface CollapseStats {
   bytes: number;
 }
 
+/** What a collapser found in one part of an input, to be merged into another collapser. */
+export interface CollapsePart {
+  pnames: string[];
+  groups: string[];
+  stacks: StackTableData;
+  stats: CollapseStats;
+  /** The event kept, when one was seen (so that the merge knows it). */
+  eventFilter: string;
+}
+
 const NOT_PARSED = -2;
 const NO_FRAME = -1;
 const UNRECOGNIZED = -3;
-const INITIAL_TABLE_BITS = 14;
 
 /** Feed chunks of `perf script` output with push(), then call end() for the folded stacks. */
 export class PerfScriptCollapser {
@@ -67,23 +80,27 @@ export class PerfScriptCollapser {
   private readonly includeTid: boolean;
   private readonly keepTruncated: boolean;
   private eventFilter: string;
+  private eventFilterBytes: Uint8Array;
   private carry: Buffer | undefined;
 
-  // Call-chain line cache: line text (from the pc) → parsed line, and its names per java-ness.
-  private lineKeys: string[] = [];
-  private lineParsed: (ReturnType<typeof parseStackLine>)[] = [];
-  private lineGroup = new Int32Array(1024);
-  private lineGroupJava = new Int32Array(1024);
-  private lineTable = new Int32Array(1 << INITIAL_TABLE_BITS).fill(-1);
-  private lineHashes = new Int32Array(1024);
+  // Distinct call-chain lines (indentation included), with the frame group each
+  // gives and the line that followed it last time: call chains repeat, so the next line is most
+  // often the one that followed the previous line before, confirmed by one comparison.
+  private readonly lines = new LineTable();
+  private previousLine = -1;
+  private readonly lineHash = { hash: 0 };
+  private readonly unknownNames: UnknownNames = new Map();
+
 
   // Frame groups (the ";"-joined names of one line) and process names, interned.
   private groupIds = new Map<string, number>();
   private groups: string[] = [];
   private pnameIds = new Map<string, number>();
   private pnames: string[] = [];
-  /** Header text up to the pid/tid → process name id: one lookup per sample. */
-  private pnameByHead = new Map<string, number>();
+  private pnameIsJava: boolean[] = [];
+  /** Header bytes up to the pid/tid → process name id: one lookup per sample. */
+  private readonly heads = new ByteKeys();
+  private headPname = new Int32Array(256);
   private readonly record: EventRecordScan = { commEnd: 0, pidStart: 0, pidEnd: 0, tidStart: 0, tidEnd: 0 };
   private readonly eventName: EventNameScan = { eventStart: 0, eventEnd: 0, periodStart: 0, periodEnd: 0 };
   private filterEventSamples = 0;
@@ -119,9 +136,10 @@ export class PerfScriptCollapser {
     this.includeTid = Boolean(options.tid);
     this.keepTruncated = Boolean(options.keepTruncated);
     this.eventFilter = options.eventFilter ?? "";
+    this.eventFilterBytes = Buffer.from(this.eventFilter, "latin1");
   }
 
-  /** Adds a chunk of input. Lines may span chunks. */
+  /** Adds a chunk of input. Lines may span chunks; the chunk is not kept. */
   push(chunk: Uint8Array): void {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     this.stats.bytes += buf.length;
@@ -135,7 +153,7 @@ export class PerfScriptCollapser {
       }
       const line = Buffer.concat([this.carry, buf.subarray(0, nl + 1)]);
       this.carry = undefined;
-      this.stats.lines = this.processLines(line.toString("latin1"), this.stats.lines);
+      this.stats.lines = this.processLines(line, viewOf(line), 0, line.length, this.stats.lines);
       from = nl + 1;
     }
     const last = buf.lastIndexOf(10);
@@ -144,15 +162,68 @@ export class PerfScriptCollapser {
       return;
     }
     if (last + 1 < buf.length) this.carry = Buffer.from(buf.subarray(last + 1));
-    if (last + 1 > from) this.stats.lines = this.processLines(buf.toString("latin1", from, last + 1), this.stats.lines);
+    if (last + 1 > from) this.stats.lines = this.processLines(buf, viewOf(buf), from, last + 1, this.stats.lines);
   }
 
   /** Finishes the input and returns the folded stacks. */
   end(): FoldedStacks {
+    this.endInput();
+    return this.buildFolded();
+  }
+
+  /**
+   * Finishes the input and returns what was found, for another collapser to merge() (the
+   * parallel file collapser runs one collapser per part of a file).
+   */
+  endPart(): CollapsePart {
+    this.endInput();
+    return { pnames: this.pnames, groups: this.groups, stacks: this.stacks.data(), stats: this.stats, eventFilter: this.eventFilter };
+  }
+
+  /**
+   * Adds a part collapsed by another collapser (with the same options) from the input that
+   * follows this one's: its stacks, and its statistics with line numbers shifted by this one's.
+   */
+  merge(part: CollapsePart): void {
+    const pnameMap = part.pnames.map((name) => this.internPnameText(name));
+    const groupMap = part.groups.map((names) => this.internGroup(names));
+    const { pool, starts, lengths, counts } = part.stacks;
+    let frames = new Int32Array(64);
+    for (let id = 0; id < starts.length; id++) {
+      const start = starts[id]!;
+      const n = lengths[id]! - 1;
+      if (n > frames.length) frames = new Int32Array(n * 2);
+      for (let i = 0; i < n; i++) frames[i] = groupMap[pool[start + 1 + i]!]!;
+      this.stacks.add(pnameMap[pool[start]!]!, frames, 0, n, counts[id]!);
+    }
+    const stats = this.stats;
+    const other = part.stats;
+    if (!stats.firstUnrecognized && other.firstUnrecognized) {
+      stats.firstUnrecognized = { line: stats.lines + other.firstUnrecognized.line, text: other.firstUnrecognized.text };
+    }
+    stats.lines += other.lines;
+    stats.samples += other.samples;
+    stats.filteredSamples += other.filteredSamples;
+    stats.unrecognizedLines += other.unrecognizedLines;
+    stats.truncatedFinalStack = other.truncatedFinalStack;
+    stats.bytes += other.bytes;
+    for (const [event, count] of other.events) stats.events.set(event, (stats.events.get(event) ?? 0) + count);
+    if (stats.event === undefined) stats.event = other.event;
+    if (this.eventFilter === "") this.eventFilter = part.eventFilter;
+  }
+
+  /** The folded stacks of everything pushed and merged; call after endInput(). */
+  folded(): FoldedStacks {
+    return this.buildFolded();
+  }
+
+  /** Ends the input (a last line without "\n", a cut-off sample): then merge() parts, then folded(). */
+  endInput(): void {
     if (this.carry) {
       // The last line had no newline: it still counts, as Perl reads it as a line.
-      this.stats.lines = this.processLines(this.carry.toString("latin1") + "\n", this.stats.lines);
+      const line = Buffer.concat([this.carry, Buffer.of(10)]);
       this.carry = undefined;
+      this.stats.lines = this.processLines(line, viewOf(line), 0, line.length, this.stats.lines);
     }
     if (this.inSample && this.pnameId >= 0) {
       this.stats.truncatedFinalStack = true;
@@ -163,31 +234,29 @@ export class PerfScriptCollapser {
       this.stats.events = new Map([[this.eventFilter, this.filterEventSamples], ...this.otherEvents]);
     }
     for (const count of this.otherEvents.values()) this.stats.filteredSamples += count;
-    return this.buildFolded();
   }
 
   /**
-   * Processes whole lines (`text` ends with "\n"); returns the line count so far. It touches
-   * no other state after its loop: V8 compiles this loop on stack (OSR), and a statement after
-   * it that never ran before deoptimized the code at the end of every chunk.
+   * Processes the whole lines in bytes[from, to) (bytes[to - 1] is "\n"); returns the line count
+   * so far. It touches no other state after its loop: V8 compiles this loop on stack (OSR), and
+   * a statement after it that never ran before deoptimized the code at the end of every chunk.
    */
-  private processLines(text: string, linesBefore: number): number {
-    const length = text.length;
-    let pos = 0;
+  private processLines(bytes: Buffer, view: DataView, from: number, to: number, linesBefore: number): number {
+    let pos = from;
     let lines = linesBefore;
-    while (pos < length) {
+    while (pos < to) {
       lines++;
-      const c0 = text.charCodeAt(pos);
+      const c0 = bytes[pos]!;
       if (c0 === 9 || c0 === 32) {
-        pos = this.stackLine(text, pos, lines) + 1;
+        pos = this.stackLine(bytes, view, pos, to, lines) + 1;
       } else if (c0 === 10) {
         this.blankLine();
         pos++;
       } else {
-        const nl = text.indexOf("\n", pos);
+        const nl = bytes.indexOf(10, pos);
         if (c0 !== 35 /* # */) {
-          if (scanEventRecord(text, pos, nl, this.record)) this.sampleHeader(text, pos, nl);
-          else this.stackLine(text, pos, lines);
+          if (scanEventRecord(bytes, pos, nl, this.record)) this.sampleHeader(bytes, view, pos, nl);
+          else this.stackLine(bytes, view, pos, to, lines);
         }
         pos = nl + 1;
       }
@@ -196,6 +265,7 @@ export class PerfScriptCollapser {
   }
 
   private blankLine(): void {
+    this.previousLine = -1;
     if (this.pnameId < 0) return; // a filtered sample, or stray blank lines
     this.finishSample();
     this.pnameId = -1;
@@ -203,108 +273,109 @@ export class PerfScriptCollapser {
     this.inSample = false;
   }
 
-  private sampleHeader(text: string, pos: number, end: number): void {
+  private sampleHeader(bytes: Buffer, view: DataView, pos: number, end: number): void {
     const event = this.eventName;
-    let periodText = "";
-    if (scanEventName(text, pos, end, event)) {
-      const length = event.eventEnd - event.eventStart;
-      const filter = this.eventFilter;
-      if (length !== filter.length || text.substring(event.eventStart, event.eventEnd) !== filter) {
-        const name = detach(text.slice(event.eventStart, event.eventEnd));
-        if (filter === "") {
+    this.previousLine = -1;
+    let period = 1;
+    if (scanEventName(bytes, pos, end, event)) {
+      if (!this.isFilterEvent(bytes, event.eventStart, event.eventEnd)) {
+        const name = bytes.toString("latin1", event.eventStart, event.eventEnd);
+        if (this.eventFilter === "") {
           // Only the first event type by default: adding cycles to instructions means nothing.
           this.eventFilter = name;
+          this.eventFilterBytes = Buffer.from(name, "latin1");
         } else {
           this.otherEvents.set(name, (this.otherEvents.get(name) ?? 0) + 1);
           return;
         }
       }
       this.filterEventSamples++;
-      if (event.periodEnd > event.periodStart) periodText = text.substring(event.periodStart, event.periodEnd);
+      period = periodOf(bytes, event.periodStart, event.periodEnd);
     }
-    // Perl's `not $period`: no digits, or "0", count as one sample.
-    this.period = periodText === "" || periodText === "0" ? 1 : Number(periodText);
-    const record = this.record;
-    const idEnd = record.tidEnd;
-    const headKey = text.substring(pos, idEnd);
-    let id = this.pnameByHead.get(headKey);
-    if (id === undefined) {
-      id = this.internPname(text, pos);
-      this.pnameByHead.set(detach(headKey), id);
+    this.period = period;
+    const idEnd = this.record.tidEnd;
+    const hash = hashBytes(bytes, pos, idEnd);
+    let head = this.heads.find(view, pos, idEnd - pos, hash);
+    if (head < 0) {
+      head = this.heads.add(bytes, pos, idEnd - pos, hash);
+      if (head === this.headPname.length) this.headPname = growInt32(this.headPname, 0);
+      this.headPname[head] = this.internPname(bytes, pos);
     }
+    const id = this.headPname[head]!;
     this.pnameId = id;
-    this.pnameJava = this.pnames[id] === "java";
+    this.pnameJava = this.pnameIsJava[id]!;
     this.inSample = true;
   }
 
+  private isFilterEvent(bytes: Buffer, start: number, end: number): boolean {
+    const filter = this.eventFilterBytes;
+    if (end - start !== filter.length || filter.length === 0) return false;
+    for (let i = 0; i < filter.length; i++) if (bytes[start + i] !== filter[i]) return false;
+    return true;
+  }
+
   /** The process name of the header in `record`, as stackcollapse-perf.pl builds it. */
-  private internPname(text: string, pos: number): number {
+  private internPname(bytes: Buffer, pos: number): number {
     const record = this.record;
-    const comm = text.slice(pos, record.commEnd);
-    let pid = text.slice(record.pidStart, record.pidEnd);
-    let tid = text.slice(record.tidStart, record.tidEnd);
+    const comm = bytes.toString("latin1", pos, record.commEnd);
+    let pid = bytes.toString("latin1", record.pidStart, record.pidEnd);
+    let tid = bytes.toString("latin1", record.tidStart, record.tidEnd);
     // A lone number is the TID (perf script's default fields); Perl treats "0" as no TID too.
     if (tid === "" || tid === "0") {
       tid = pid;
       pid = "?";
     }
-    let pname = this.includeTid ? `${comm}-${pid}/${tid}` : this.includePid ? `${comm}-${pid}` : comm;
-    pname = detach(pname.replaceAll(" ", "_"));
+    const pname = this.includeTid ? `${comm}-${pid}/${tid}` : this.includePid ? `${comm}-${pid}` : comm;
+    return this.internPnameText(pname.replaceAll(" ", "_"));
+  }
+
+  private internPnameText(pname: string): number {
     let id = this.pnameIds.get(pname);
     if (id === undefined) {
       id = this.pnames.length;
       this.pnames.push(pname);
+      this.pnameIsJava.push(pname === "java");
       this.pnameIds.set(pname, id);
     }
     return id;
   }
 
+  private internGroup(names: string): number {
+    let group = this.groupIds.get(names);
+    if (group === undefined) {
+      group = this.groups.length;
+      this.groups.push(names);
+      this.groupIds.set(names, group);
+    }
+    return group;
+  }
+
   /**
-   * A call-chain line starting at `pos`, possibly indented; returns the index of its "\n".
-   * A line seen before is recognised by hashing its pc and comparing the rest in place, so the
-   * newline is found without scanning for it.
+   * A call-chain line starting at `pos`, possibly indented; returns the index of its "\n". The
+   * line is hashed a word at a time, stopping at the word that holds the newline.
    */
-  private stackLine(text: string, pos: number, lineNumber: number): number {
-    let p = pos;
-    let c = text.charCodeAt(p);
-    while (c === 32 || c === 9 || c === 11 || c === 12 || c === 13) c = text.charCodeAt(++p);
-    const start = p;
-    let h = 0x811c9dc5;
-    while (c > 32) {
-      h = Math.imul(h ^ c, 0x01000193);
-      c = text.charCodeAt(++p);
+  private stackLine(bytes: Buffer, view: DataView, pos: number, to: number, lineNumber: number): number {
+    // The line is its own key, indentation included: the same line always comes with the same
+    // indentation, and comparing the blanks a word at a time is cheaper than skipping them.
+    const p = pos;
+    const lines = this.lines;
+    const previous = this.previousLine;
+    let entry = previous >= 0 ? lines.next(previous) : -1;
+    let end = entry >= 0 ? lines.matchAt(view, p, to, entry) : -1;
+    if (end < 0) {
+      end = hashLine(bytes, view, p, to, this.lineHash);
+      entry = lines.find(view, p, end, this.lineHash.hash);
+      if (entry < 0) entry = this.addLine(bytes, p, end);
+      if (previous >= 0) lines.setNext(previous, entry);
     }
-    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
-    h ^= h >>> 13;
-    const keys = this.lineKeys;
-    const hashes = this.lineHashes;
-    const table = this.lineTable;
-    const mask = table.length - 1;
-    let slot = h & mask;
-    let entry: number;
-    let end: number;
-    for (;;) {
-      entry = table[slot]!;
-      if (entry < 0) {
-        end = text.indexOf("\n", p);
-        entry = this.addLine(detach(text.slice(start, end)), h, slot);
-        break;
-      }
-      if (hashes[entry] === h) {
-        const key = keys[entry]!;
-        end = start + key.length;
-        // substring + === is a memcmp in V8, much faster than startsWith or a JS loop.
-        if (text.charCodeAt(end) === 10 && text.substring(start, end) === key) break;
-      }
-      slot = (slot + 1) & mask;
-    }
-    let group = this.pnameJava ? this.lineGroupJava[entry]! : this.lineGroup[entry]!;
+    this.previousLine = entry;
+    let group = lines.group(entry, this.pnameJava);
     if (group === UNRECOGNIZED) {
-      this.unrecognized(text, pos, end, lineNumber);
+      this.unrecognized(bytes, pos, end, lineNumber);
       return end;
     }
     if (this.pnameId < 0) return end; // filtered sample
-    if (group === NOT_PARSED) group = this.computeGroup(entry);
+    if (group === NOT_PARSED) group = this.computeGroup(entry, parseStackLine(lines.text(entry)));
     if (group === NO_FRAME) return end;
     if (this.frameCount === this.frames.length) {
       const grown = new Int32Array(this.frames.length * 2);
@@ -315,74 +386,82 @@ export class PerfScriptCollapser {
     return end;
   }
 
-  private addLine(key: string, hash: number, slot: number): number {
-    const entry = this.lineKeys.length;
-    this.lineKeys.push(key);
-    this.lineParsed.push(parseStackLine(key));
-    if (entry === this.lineGroup.length) {
-      this.lineGroup = growInt32(this.lineGroup, NOT_PARSED);
-      this.lineGroupJava = growInt32(this.lineGroupJava, NOT_PARSED);
-      this.lineHashes = growInt32(this.lineHashes, 0);
-    }
-    const state = this.lineParsed[entry] ? NOT_PARSED : UNRECOGNIZED;
-    this.lineGroup[entry] = state;
-    this.lineGroupJava[entry] = state;
-    this.lineHashes[entry] = hash;
-    this.lineTable[slot] = entry;
-    if (this.lineKeys.length * 2 > this.lineTable.length) this.lineTable = rehash(this.lineTable, this.lineHashes, this.lineKeys.length);
+  private addLine(bytes: Buffer, start: number, end: number): number {
+    const parsed = parseStackLine(bytes.toString("latin1", start, end));
+    const entry = this.lines.add(bytes, start, end, this.lineHash.hash, parsed ? NOT_PARSED : UNRECOGNIZED);
+    if (parsed && this.pnameId >= 0) this.computeGroup(entry, parsed);
     return entry;
   }
 
-  private computeGroup(entry: number): number {
-    const names = frameNames(this.lineParsed[entry]!, this.pnameJava, this.annotate);
-    let group = NO_FRAME;
-    if (names !== "") {
-      const known = this.groupIds.get(names);
-      if (known !== undefined) group = known;
-      else {
-        group = this.groups.length;
-        this.groups.push(names);
-        this.groupIds.set(names, group);
-      }
-    }
-    if (this.pnameJava) this.lineGroupJava[entry] = group;
-    else this.lineGroup[entry] = group;
+  private computeGroup(entry: number, parsed: ParsedStackLine): number {
+    const names = frameNames(parsed!, this.pnameJava, this.annotate, this.unknownNames);
+    const group = names === "" ? NO_FRAME : this.internGroup(names);
+    this.lines.setGroup(entry, this.pnameJava, group);
     return group;
   }
 
-  private unrecognized(text: string, pos: number, end: number, lineNumber: number): void {
+  private unrecognized(bytes: Buffer, pos: number, end: number, lineNumber: number): void {
     this.stats.unrecognizedLines++;
     if (!this.stats.firstUnrecognized) {
-      this.stats.firstUnrecognized = { line: lineNumber, text: detach(text.slice(pos, Math.min(end, pos + 200))) };
+      this.stats.firstUnrecognized = { line: lineNumber, text: bytes.toString("latin1", pos, Math.min(end, pos + 200)) };
     }
   }
 
   /** Adds the current sample's stack to the table. */
   private finishSample(): void {
     this.stats.samples++;
-    this.stacks.add(this.pnameId, this.frames, this.frameCount, this.period);
+    this.stacks.add(this.pnameId, this.frames, 0, this.frameCount, this.period);
   }
 
   private buildFolded(): FoldedStacks {
-    const folded = new FoldedStacks();
+    const texts: string[] = [];
+    const counts: number[] = [];
     const parts: string[] = [];
     this.stacks.forEach((root, frames, count) => {
       parts.length = 0;
       parts.push(this.pnames[root]!);
       for (let i = frames.length - 1; i >= 0; i--) parts.push(this.groups[frames[i]!]!);
-      // Different line sequences can fold to the same text (e.g. "a->b" inlined vs two
-      // frames), so stacks are merged again by their text.
-      folded.add(parts.join(";"), count);
+      texts.push(parts.join(";"));
+      counts.push(count);
     });
-    return folded;
+    // Distinct integer sequences are distinct texts unless a name holds the ";" separator (an
+    // inlined "a->b" line gives two frames, the same text as two lines a and b): only then are
+    // stacks merged again by their text.
+    const ambiguous = this.groups.some((g) => g.includes(";")) || this.pnames.some((p) => p.includes(";"));
+    return ambiguous ? FoldedStacks.fromEntries(texts, counts) : FoldedStacks.fromDistinct(texts, counts);
   }
 }
 
+/** A DataView over a buffer's bytes (offsets relative to the buffer). */
+function viewOf(bytes: Buffer): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The sample period from its digits; Perl's `not $period` (no digits, or "0") counts one. */
+function periodOf(bytes: Buffer, start: number, end: number): number {
+  const length = end - start;
+  if (length === 0 || (length === 1 && bytes[start] === 48)) return 1;
+  if (length > 15) return Number(bytes.toString("latin1", start, end));
+  let value = 0;
+  for (let i = start; i < end; i++) value = value * 10 + (bytes[i]! - 48);
+  return value;
+}
+
 /**
- * A copy of a string that does not point into the chunk it was cut from. V8 substrings share
- * their parent, so any substring kept in a table would keep a whole input chunk alive (memory
- * would grow with the input); comparing two slices is also slower than a slice with a flat string.
+ * The event of the first sample header among the whole lines of `bytes` (the event a collapser
+ * keeps by default), or undefined when they hold no header naming an event.
  */
-function detach(s: string): string {
-  return Buffer.from(s, "latin1").toString("latin1");
+export function firstEvent(bytes: Uint8Array): string | undefined {
+  const record: EventRecordScan = { commEnd: 0, pidStart: 0, pidEnd: 0, tidStart: 0, tidEnd: 0 };
+  const event: EventNameScan = { eventStart: 0, eventEnd: 0, periodStart: 0, periodEnd: 0 };
+  let pos = 0;
+  for (;;) {
+    const nl = bytes.indexOf(10, pos);
+    if (nl < 0) return undefined;
+    const c0 = bytes[pos]!;
+    if (c0 !== 9 && c0 !== 32 && c0 !== 10 && c0 !== 35 && scanEventRecord(bytes, pos, nl, record) && scanEventName(bytes, pos, nl, event)) {
+      return Buffer.from(bytes.buffer, bytes.byteOffset + event.eventStart, event.eventEnd - event.eventStart).toString("latin1");
+    }
+    pos = nl + 1;
+  }
 }

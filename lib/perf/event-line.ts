@@ -1,7 +1,7 @@
 /**
  * The first line of a `perf script` sample ("dd 29776 [001] 666709.771979:   10101010
- * cpu-clock: "), scanned by hand with the semantics of stackcollapse-perf.pl's regular
- * expressions:
+ * cpu-clock: "), scanned by hand in its bytes with the semantics of stackcollapse-perf.pl's
+ * regular expressions (Perl's `\s` and `\d` on bytes):
  *
  *   record:  ^(\S.+?)\s+(\d+)\/*(\d+)*\s+      comm, then pid[/tid] (a lone number is the tid)
  *   event:   :\s*(\d+)*\s+(\S+):\s*$          optional period, then the event name
@@ -35,26 +35,26 @@ export interface EventRecordScan {
  * not a sample header. The comm is the shortest prefix (of at least two characters) followed by
  * blanks, digits, optional "/digits" and a blank.
  */
-export function scanEventRecord(text: string, start: number, end: number, out: EventRecordScan): boolean {
-  if (end - start < 2 || isBlank(text.charCodeAt(start))) return false;
+export function scanEventRecord(text: Uint8Array, start: number, end: number, out: EventRecordScan): boolean {
+  if (end - start < 2 || isBlank(text[start]!)) return false;
   let i = start + 2;
   while (i < end) {
-    if (!isBlank(text.charCodeAt(i))) {
+    if (!isBlank(text[i]!)) {
       i++;
       continue;
     }
     let j = i + 1;
-    while (j < end && isBlank(text.charCodeAt(j))) j++;
+    while (j < end && isBlank(text[j]!)) j++;
     // Every comm end inside this run of blanks leads to the same digits, so a failure here
     // fails them all: continue after the run.
-    if (j < end && isDigit(text.charCodeAt(j))) {
+    if (j < end && isDigit(text[j]!)) {
       let k = j + 1;
-      while (k < end && isDigit(text.charCodeAt(k))) k++;
+      while (k < end && isDigit(text[k]!)) k++;
       let l = k;
-      while (l < end && text.charCodeAt(l) === 47 /* / */) l++;
+      while (l < end && text[l]! === 47 /* / */) l++;
       let m = l;
-      while (m < end && isDigit(text.charCodeAt(m))) m++;
-      if (m < end && isBlank(text.charCodeAt(m))) {
+      while (m < end && isDigit(text[m]!)) m++;
+      if (m < end && isBlank(text[m]!)) {
         out.commEnd = i;
         out.pidStart = j;
         out.pidEnd = k;
@@ -78,23 +78,23 @@ export interface EventNameScan {
 }
 
 /** Matches the event regex against `text[start, end)`, scanning back from the end. */
-export function scanEventName(text: string, start: number, end: number, out: EventNameScan): boolean {
+export function scanEventName(text: Uint8Array, start: number, end: number, out: EventNameScan): boolean {
   let e = end;
-  while (e > start && isBlank(text.charCodeAt(e - 1))) e--;
-  if (e <= start || text.charCodeAt(e - 1) !== 58 /* : */) return false;
+  while (e > start && isBlank(text[e - 1]!)) e--;
+  if (e <= start || text[e - 1]! !== 58 /* : */) return false;
   const eventEnd = e - 1;
   let t = eventEnd;
-  while (t > start && !isBlank(text.charCodeAt(t - 1))) t--;
+  while (t > start && !isBlank(text[t - 1]!)) t--;
   if (t === eventEnd || t === start) return false;
   // Before the event name: blanks, then optional period digits, then optional blanks, then ":".
   let w = t;
-  while (w > start && isBlank(text.charCodeAt(w - 1))) w--;
+  while (w > start && isBlank(text[w - 1]!)) w--;
   let d = w;
-  while (d > start && isDigit(text.charCodeAt(d - 1))) d--;
+  while (d > start && isDigit(text[d - 1]!)) d--;
   let s = d;
-  if (d < w) while (s > start && isBlank(text.charCodeAt(s - 1))) s--;
+  if (d < w) while (s > start && isBlank(text[s - 1]!)) s--;
   // Without digits the blanks before the name must follow the ":" directly.
-  if (s === start || text.charCodeAt(s - 1) !== 58) return false;
+  if (s === start || text[s - 1]! !== 58) return false;
   out.eventStart = t;
   out.eventEnd = eventEnd;
   out.periodStart = d;

@@ -3,7 +3,7 @@
  * output, byte for byte), input checks, and `perf record` in a guest or on the host.
  */
 export { PerfScriptCollapser, type CollapseOptions, type CollapseStats } from "./collapse.js";
-export { collapsePerfScript, collapsePerfScriptFile, collapsePerfScriptStream, type CollapseResult } from "./collapse-input.js";
+export { collapsePerfScript, collapsePerfScriptFile, collapsePerfScriptFileParallel, collapsePerfScriptStream, type CollapseResult } from "./collapse-input.js";
 export { checkPerfScriptHead, collapseProblem, collapseWarnings, detectTextKind, isBinary, isPerfData, type ProfileInputKind } from "./input.js";
 export { Profile, type ProfileInfo, type TopFunction } from "./profile.js";
 export { PerfPermissionError, PERF_PERMISSION_HINT, perfRecordArgv, type PerfRecordOptions } from "./perf-command.js";

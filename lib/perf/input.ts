@@ -100,7 +100,7 @@ export function detectTextKind(head: string): ProfileInputKind | undefined {
     if (line === "" || line.startsWith("#")) continue;
     checked++;
     if (/^[\t ]+[0-9a-fA-F]+ .* \(.*\)/.test(line)) return "perf-script";
-    if (scanEventRecord(line + "\n", 0, line.length, record) && /:\s*$|: /.test(line)) header++;
+    if (scanEventRecord(Buffer.from(line, "latin1"), 0, line.length, record) && /:\s*$|: /.test(line)) header++;
     else if (parseFoldedLine(line)) folded++;
     if (checked >= 50) break;
   }

@@ -23,6 +23,14 @@ export function rehash(table: Int32Array, hashes: ArrayLike<number>, count: numb
   return next;
 }
 
+/** A StackTable's contents in transferable arrays (stack `id` is pool[starts[id], starts[id] + lengths[id])). */
+export interface StackTableData {
+  pool: Int32Array;
+  starts: Int32Array;
+  lengths: Int32Array;
+  counts: Float64Array;
+}
+
 export class StackTable {
   private pool = new Int32Array(1 << 16);
   private used = 0;
@@ -36,10 +44,10 @@ export class StackTable {
     return this.starts.length;
   }
 
-  /** Adds `count` to the stack (root, frames[0..n)). */
-  add(root: number, frames: Int32Array, n: number, count: number): void {
+  /** Adds `count` to the stack (root, frames[at..at + n)); returns the stack's id. */
+  add(root: number, frames: Int32Array, at: number, n: number, count: number): number {
     let h = Math.imul(root + 1, 0x9e3779b1) ^ n;
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ frames[i]!, 0x01000193);
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ frames[at + i]!, 0x01000193);
     h ^= h >>> 16;
     const mask = this.table.length - 1;
     let slot = h & mask;
@@ -51,19 +59,19 @@ export class StackTable {
         const start = this.starts[id]!;
         if (pool[start] === root) {
           let i = 0;
-          while (i < n && pool[start + 1 + i] === frames[i]) i++;
+          while (i < n && pool[start + 1 + i] === frames[at + i]) i++;
           if (i === n) {
             this.counts[id]! += count;
-            return;
+            return id;
           }
         }
       }
       slot = (slot + 1) & mask;
     }
-    this.insert(slot, h, root, frames, n, count);
+    return this.insert(slot, h, root, frames, at, n, count);
   }
 
-  private insert(slot: number, h: number, root: number, frames: Int32Array, n: number, count: number): void {
+  private insert(slot: number, h: number, root: number, frames: Int32Array, at: number, n: number, count: number): number {
     const id = this.starts.length;
     if (this.used + n + 1 > this.pool.length) {
       const grown = new Int32Array(Math.max(this.pool.length * 2, this.used + n + 1));
@@ -71,7 +79,7 @@ export class StackTable {
       this.pool = grown;
     }
     this.pool[this.used] = root;
-    this.pool.set(frames.subarray(0, n), this.used + 1);
+    this.pool.set(frames.subarray(at, at + n), this.used + 1);
     this.starts.push(this.used);
     this.lengths.push(n + 1);
     this.counts.push(count);
@@ -79,6 +87,17 @@ export class StackTable {
     this.used += n + 1;
     this.table[slot] = id;
     if (this.starts.length * 2 > this.table.length) this.table = rehash(this.table, this.hashes, this.starts.length);
+    return id;
+  }
+
+  /** The stacks as arrays (copies), e.g. to send to another thread. */
+  data(): StackTableData {
+    return {
+      pool: this.pool.slice(0, this.used),
+      starts: Int32Array.from(this.starts),
+      lengths: Int32Array.from(this.lengths),
+      counts: Float64Array.from(this.counts),
+    };
   }
 
   /** Calls `visit(root, framesLeafFirst, count)` for every distinct stack. */

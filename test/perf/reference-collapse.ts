@@ -2,10 +2,9 @@
  * A deliberately plain reference for the collapser: one regular expression per rule, applied
  * line by line to the whole input, with Perl's byte semantics spelled out (\s is ASCII
  * whitespace only, "." matches anything but "\n"). The fast collapser (caches, hashing, hand
- * scanners, chunked input) must agree with it on any input; the property tests check that.
- * (Frame naming itself is shared: FlameGraph's 78 expected outputs pin it down.)
+ * scanners, chunked input, the frame-name fast paths) must agree with it on any input; the
+ * property tests check that.
  */
-import { frameNames } from "../../lib/perf/stack-line.js";
 
 const S = "[\\t\\n\\v\\f\\r ]";
 const NS = "[^\\t\\n\\v\\f\\r ]";
@@ -58,9 +57,37 @@ export function referenceCollapse(
     }
     const frame = STACK_RE.exec(line);
     if (!frame || pname === undefined) continue;
-    const names = frameNames({ pc: frame[1]!, rawfunc: frame[2]!, mod: frame[3]! }, pname === "java", annotate);
+    const names = referenceFrameNames(frame[1]!, frame[2]!, frame[3]!, pname === "java", annotate);
     if (names !== "") stack.unshift(names);
   }
   const keys = [...counts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return keys.map((k) => `${k} ${counts.get(k)}\n`).join("");
+}
+
+/** stackcollapse-perf.pl's naming of one call-chain line, rule by rule. */
+function referenceFrameNames(pc: string, rawfunc: string, mod: string, java: boolean, annotate: { kernel: boolean; jit: boolean; addrs: boolean }): string {
+  rawfunc = rawfunc.replace(/\+0x[\da-f]+$/, "");
+  if (rawfunc.startsWith("(")) return "";
+  const parts = rawfunc.split("->");
+  while (parts.length && parts[parts.length - 1] === "") parts.pop();
+  const names: string[] = [];
+  for (let func of parts) {
+    if (func === "[unknown]") {
+      func = mod !== "[unknown]" ? mod.replace(/^[^]*\//, "") : "unknown";
+      func = annotate.addrs ? `[${func} <${pc}>]` : `[${func}]`;
+    }
+    func = func.replace(/;/g, ":");
+    if (!/\.\([^]*\)\./.test(func)) func = func.replace(/\((?!anonymous namespace\))[^]*/, "");
+    func = func.replace(/["']/g, "");
+    if (java && func.includes("/")) func = func.replace(/^L/, "");
+    if (names.length > 0) {
+      if (!func.includes("_[i]")) func += "_[i]";
+    } else if (annotate.kernel && /(^\[|vmlinux$)/.test(mod) && !mod.includes("unknown")) {
+      func += "_[k]";
+    } else if (annotate.jit && /\/tmp\/perf-\d+\.map/.test(mod)) {
+      if (!func.includes("_[j]")) func += "_[j]";
+    }
+    names.push(func);
+  }
+  return names.join(";");
 }

@@ -17,10 +17,10 @@ export const collapseCommand: Command = {
   },
   async run(args) {
     if (args.positionals.length > 1) throw new UsageError("kbook collapse takes one input file.", { hint: "Concatenate captures first, or run it once per file." });
-    const { collapsePerfScriptFile, collapsePerfScriptStream } = await import("../../perf/collapse-input.js");
+    const { collapsePerfScriptFileParallel, collapsePerfScriptStream } = await import("../../perf/collapse-input.js");
     const options = collapseOptionsFrom(args);
     const path = inputPath(args.positionals[0], "perf script output");
-    const result = path === undefined ? await collapsePerfScriptStream(process.stdin, options, "Standard input") : collapsePerfScriptFile(path, options);
+    const result = path === undefined ? await collapsePerfScriptStream(process.stdin, options, "Standard input") : await collapsePerfScriptFileParallel(path, options);
     for (const w of result.warnings) warn(w);
     await writeBlocks(stringOption(args, "output"), (write) => result.folded.writeTo(write));
     return 0;

@@ -1,6 +1,4 @@
-import { execa } from "execa";
 import type { Command } from "../command.js";
-import { aptInstallArgv, formatDoctorReport, runDoctor } from "../../system/doctor.js";
 
 export const doctorCommand: Command = {
   name: "doctor",
@@ -11,6 +9,8 @@ export const doctorCommand: Command = {
     quiet: { type: "boolean", short: "q", description: "print only problems" },
   },
   async run(args) {
+    const { execa } = await import("execa");
+    const { aptInstallArgv, formatDoctorReport, runDoctor } = await import("../../system/doctor.js");
     let report = await runDoctor();
     if (!args.values.quiet || report.missingPackages.length) process.stdout.write(formatDoctorReport(report));
     if (!report.missingPackages.length) return 0;

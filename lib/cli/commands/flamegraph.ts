@@ -75,7 +75,7 @@ export const flamegraphCommand: Command = {
     if (path !== undefined) {
       const kind = await detectKind(readHead(path), chosen, what);
       if (kind === "perf-data") collapsed = await perf.collapsePerfData(path, collapseOptions);
-      else if (kind === "perf-script") collapsed = perf.collapsePerfScriptFile(path, collapseOptions);
+      else if (kind === "perf-script") collapsed = await perf.collapsePerfScriptFileParallel(path, collapseOptions);
       folded = collapsed ? collapsed.folded : readFileSync(path, "utf8");
     } else {
       const { head, chunks, rest } = await peekStdin();

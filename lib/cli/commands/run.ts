@@ -1,7 +1,6 @@
 import type { Command } from "../command.js";
 import { numberOption, stringOption } from "../command.js";
 import { UsageError } from "../../errors/index.js";
-import { runNotebook } from "../../notebooks/run.js";
 
 export const runCommand: Command = {
   name: "run",
@@ -20,6 +19,7 @@ export const runCommand: Command = {
   async run(args) {
     const [notebook, ...extra] = args.positionals;
     if (!notebook || extra.length) throw new UsageError("kbook run takes one notebook.", { hint: "Usage: kbook run NOTEBOOK.ipynb [-o OUT.ipynb]" });
+    const { runNotebook } = await import("../../notebooks/run.js");
     const result = await runNotebook(notebook, {
       output: stringOption(args, "output"),
       timeoutSeconds: numberOption(args, "timeout"),

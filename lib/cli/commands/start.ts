@@ -1,9 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { execa } from "execa";
 import type { Command } from "../command.js";
 import { stringOption } from "../command.js";
-import { aptInstallArgv, formatDoctorReport, runDoctor } from "../../system/doctor.js";
 import { KbookError } from "../../errors/index.js";
 import { packageRoot } from "../../assets.js";
 import { formatDuration } from "../../progress/index.js";
@@ -17,6 +15,8 @@ function say(message: string, started: number): void {
 
 /** Installs missing system packages when root; otherwise explains and fails. */
 async function ensureSystemPackages(started: number): Promise<void> {
+  const { execa } = await import("execa");
+  const { aptInstallArgv, formatDoctorReport, runDoctor } = await import("../../system/doctor.js");
   let report = await runDoctor();
   if (!report.missingPackages.length) {
     say(`system packages present; ${report.accel.accel.toUpperCase()} (${report.accel.reason})`, started);
