@@ -152,11 +152,17 @@ function isBlank(c: number): boolean {
 
 const NUMBER = /^\d+(?:\.\d*)?$/;
 
-/** Splits "stack COUNT" at its last blank, as `^(.*)\s+?(\d+(?:\.\d*)?)$` does. */
+/**
+ * Splits "stack COUNT" at its last blank, as `^(.*)\s+?(\d+(?:\.\d*)?)$` does. Scanning back
+ * stops at the first character that cannot be part of a count, so a line is not read twice.
+ */
 function splitCount(line: string): [string, string] | undefined {
   let i = line.length - 1;
-  while (i >= 0 && !isBlank(line.charCodeAt(i))) i--;
-  if (i < 0) return undefined;
+  for (; i >= 0; i--) {
+    const c = line.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || c === 46)) break;
+  }
+  if (i < 0 || i === line.length - 1 || !isBlank(line.charCodeAt(i))) return undefined;
   const count = line.slice(i + 1);
   return NUMBER.test(count) ? [line.slice(0, i), count] : undefined;
 }

@@ -1,7 +1,8 @@
 /**
- * Interned byte strings, found by hash and compared in place: the collapser looks every
- * call-chain line of its input up here without decoding it or copying it. Keys live in one
- * growing pool; each starts 4-byte aligned so that comparisons go a 32-bit word at a time.
+ * Interned byte strings, found by hash and compared in place, without decoding or copying the
+ * input: the collapser finds each sample header's process (its text up to the pid/tid) here.
+ * Keys live in one growing pool; each starts 4-byte aligned so that comparisons go a 32-bit
+ * word at a time.
  */
 import { growInt32, rehash } from "./stack-table.js";
 
@@ -63,16 +64,6 @@ export class ByteKeys {
     return true;
   }
 
-  /**
-   * Length of key `id` when the line at bytes[start, ...) is that key followed by "\n" (and the
-   * newline lies before `to`), else -1: checks a guess without hashing the line.
-   */
-  lineMatches(view: DataView, start: number, to: number, id: number): number {
-    const length = this.lengths[id]!;
-    if (start + length >= to || view.getUint8(start + length) !== 10) return -1;
-    return this.equal(view, start, this.starts[id]!, length) ? length : -1;
-  }
-
   /** Adds bytes[start, start + length) right after a find() for them returned -1; returns its id. */
   add(bytes: Uint8Array, start: number, length: number, hash: number): number {
     const id = this.size;
@@ -99,11 +90,5 @@ export class ByteKeys {
     this.size = id + 1;
     if (this.size * 2 > this.table.length) this.table = rehash(this.table, this.hashes, this.size);
     return id;
-  }
-
-  /** Key `id` as a latin1 string (one char per byte). */
-  text(id: number): string {
-    const start = this.starts[id]!;
-    return Buffer.from(this.pool.buffer, start, this.lengths[id]!).toString("latin1");
   }
 }

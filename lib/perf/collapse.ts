@@ -3,12 +3,12 @@
  * byte for byte. Memory grows with the number of distinct frames and stacks, not with the input.
  *
  * Speed comes from doing as little per line as possible, on the input bytes themselves (nothing
- * is decoded or copied per line): a call-chain line is hashed a 32-bit word at a time while its
- * newline is found, and looked up among the distinct lines seen so far (compared in place, a word
- * at a time); a line seen before is a table lookup, and its frame names were computed when it
- * was first seen. A sample's stack is a sequence of small integers hashed into an
- * open-addressing table. Strings are only built for distinct lines and, at the end, for each
- * distinct stack.
+ * is decoded or copied per line). Call chains repeat, so a call-chain line is first compared, in
+ * place and a 32-bit word at a time, with the line that followed the previous line last time;
+ * failing that it is hashed a word at a time while its newline is found, and looked up among the
+ * distinct lines seen so far. Frame names are computed once per distinct line. A sample's stack
+ * is a sequence of small integers hashed into an open-addressing table. Strings are only built
+ * for distinct lines and, at the end, for each distinct stack.
  */
 import { frameNames, parseStackLine, type FrameAnnotations, type ParsedStackLine, type UnknownNames } from "./stack-line.js";
 import { scanEventName, scanEventRecord, type EventNameScan, type EventRecordScan } from "./event-line.js";

@@ -89,7 +89,7 @@ function annotation(func: string, mod: string, annotate: FrameAnnotations): stri
 }
 
 /** frameNames() for symbols with inlined frames, separators, argument lists, quotes or "[unknown]". */
-export function tidiedFrameNames(rawfunc: string, line: NonNullable<ParsedStackLine>, java: boolean, annotate: FrameAnnotations): string {
+function tidiedFrameNames(rawfunc: string, line: NonNullable<ParsedStackLine>, java: boolean, annotate: FrameAnnotations): string {
   const { pc, mod } = line;
   if (rawfunc.startsWith("(")) return "";
   const names: string[] = [];

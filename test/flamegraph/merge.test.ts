@@ -47,6 +47,30 @@ const frame = fc.constantFrom("a", "b", "ab", "", "a b", "x;", "-");
 const stack = fc.array(frame, { maxLength: 6 }).map((frames) => frames.join(";"));
 const line = fc.tuple(stack, fc.nat(20), fc.option(fc.nat(20)), fc.constantFrom("", ";", ";;")).map(([s, c, c2, tail]) => (c2 === null ? `${s}${tail} ${c}` : `${s}${tail} ${c} ${c2}`));
 
+/** flamegraph.pl's parse of a line: the count, then (when the rest also ends in one) the first count. */
+const COUNT_RE = /^([^\n]*)[\t\n\v\f\r ]+?(\d+(?:\.\d*)?)$/;
+function referenceParse(line: string): { stack: string; count: string; count2?: string } | undefined {
+  const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+  const last = COUNT_RE.exec(text);
+  if (!last) return undefined;
+  const before = COUNT_RE.exec(last[1]!);
+  return before ? { stack: before[1]!, count: before[2]!, count2: last[2]! } : { stack: last[1]!, count: last[2]! };
+}
+
+describe("parsing folded lines", () => {
+  it("splits off the counts as flamegraph.pl's regular expression does", () => {
+    const text = fc.string({ unit: fc.constantFrom("a", ";", " ", "\t", "1", "0", ".", "-", "\r", "x") as fc.Arbitrary<string>, maxLength: 16 });
+    fc.assert(
+      fc.property(text, (line) => {
+        const parsed = parseFoldedLine(line);
+        const expected = referenceParse(line);
+        expect(parsed && { stack: parsed.stack, count: parsed.countText, ...(parsed.count2Text === undefined ? {} : { count2: parsed.count2Text }) }).toEqual(expected);
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 5000) },
+    );
+  });
+});
+
 describe("merging folded lines", () => {
   it("gives the frames of the split-every-line algorithm", () => {
     fc.assert(
