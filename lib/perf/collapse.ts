@@ -13,9 +13,8 @@
 import { frameNames, parseStackLine, type FrameAnnotations, type ParsedStackLine, type UnknownNames } from "./stack-line.js";
 import { scanEventName, scanEventRecord, type EventNameScan, type EventRecordScan } from "./event-line.js";
 import { FoldedStacks } from "../flamegraph/folded.js";
-import { growInt32, StackTable, type StackTableData } from "./stack-table.js";
-import { ByteKeys, hashBytes } from "./byte-keys.js";
-import { hashLine, LineTable } from "./line-table.js";
+import { StackTable, type StackTableData } from "./stack-table.js";
+import { hashBytes, hashLine, LineTable } from "./line-table.js";
 
 export interface CollapseOptions {
   /** Include the PID with the process name ("dd-1234"). */
@@ -98,9 +97,8 @@ export class PerfScriptCollapser {
   private pnameIds = new Map<string, number>();
   private pnames: string[] = [];
   private pnameIsJava: boolean[] = [];
-  /** Header bytes up to the pid/tid → process name id: one lookup per sample. */
-  private readonly heads = new ByteKeys();
-  private headPname = new Int32Array(256);
+  /** Header bytes up to the pid/tid → process name id (as the entry's group): one lookup per sample. */
+  private readonly heads = new LineTable();
   private readonly record: EventRecordScan = { commEnd: 0, pidStart: 0, pidEnd: 0, tidStart: 0, tidEnd: 0 };
   private readonly eventName: EventNameScan = { eventStart: 0, eventEnd: 0, periodStart: 0, periodEnd: 0 };
   private filterEventSamples = 0;
@@ -295,13 +293,9 @@ export class PerfScriptCollapser {
     this.period = period;
     const idEnd = this.record.tidEnd;
     const hash = hashBytes(bytes, pos, idEnd);
-    let head = this.heads.find(view, pos, idEnd - pos, hash);
-    if (head < 0) {
-      head = this.heads.add(bytes, pos, idEnd - pos, hash);
-      if (head === this.headPname.length) this.headPname = growInt32(this.headPname, 0);
-      this.headPname[head] = this.internPname(bytes, pos);
-    }
-    const id = this.headPname[head]!;
+    const head = this.heads.find(view, pos, idEnd, hash);
+    const id = head >= 0 ? this.heads.group(head, false) : this.internPname(bytes, pos);
+    if (head < 0) this.heads.add(bytes, pos, idEnd, hash, id);
     this.pnameId = id;
     this.pnameJava = this.pnameIsJava[id]!;
     this.inSample = true;

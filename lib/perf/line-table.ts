@@ -3,9 +3,26 @@
  * that checking a line touches one place in memory: an entry is a run of 32-bit words in one
  * pool — its length, hash, frame group (for java and other processes), the entry of the line that
  * followed it last time — directly followed by the line's bytes. An entry's id is its offset in
- * the pool. Lines are found by hash and compared in place, a word at a time.
+ * the pool. Lines are found by hash and compared in place, a word at a time, without decoding or
+ * copying the input. (The collapser keeps its sample headers' process parts — the text up to the
+ * pid/tid — in a table of its own, with the process name id as the group.)
  */
-import { finishHash } from "./byte-keys.js";
+
+/** Finishes a running 32-bit hash so that its low bits (the table slot) depend on every input bit. */
+function finishHash(h: number): number {
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  return h ^ (h >>> 13);
+}
+
+/**
+ * A hash of bytes[start, end), a byte at a time (for short keys). It is a small integer (30
+ * bits), which V8 passes around unboxed.
+ */
+export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return finishHash(h) & 0x3fffffff;
+}
 
 const LENGTH = 0;
 const HASH = 1;
