@@ -158,8 +158,8 @@ export function mergeFolded(input: string | string[], options: MergeOptions = {}
     // Perl's split drops trailing empty frames: "a;b;;" has the frames a and b.
     const stack = trimSeparators(options.chain ? annotateWakers(parsed.stack) : parsed.stack);
     // The frames this line shares with the previous one (whose frames are open): those that end
-    // at the same place, inside the text the two lines have in common. frames[k] is the frame at
-    // depth k + 1; `from` is where the first frame not shared starts.
+    // at the same place, inside the text the two lines have in common. The frame at depth d is
+    // the d-th ";"-separated field; `from` is where the first frame not shared starts.
     let same = open > 0 ? 1 : 0;
     let from = 0;
     if (same === 1 && stack !== "") {

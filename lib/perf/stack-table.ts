@@ -4,15 +4,8 @@
  * hash of ~20 integers and one comparison, with no strings built until the end.
  */
 
-/** Grows a typed array to twice its length, filling the new part. */
-export function growInt32(array: Int32Array, fill: number): Int32Array {
-  const grown = new Int32Array(array.length * 2).fill(fill);
-  grown.set(array);
-  return grown;
-}
-
 /** A table twice the size with `count` entries placed again by their hashes (-1 = empty). */
-export function rehash(table: Int32Array, hashes: ArrayLike<number>, count: number): Int32Array {
+function rehash(table: Int32Array, hashes: ArrayLike<number>, count: number): Int32Array {
   const next = new Int32Array(table.length * 2).fill(-1);
   const mask = next.length - 1;
   for (let id = 0; id < count; id++) {
