@@ -4,7 +4,7 @@
  */
 import { UsageError } from "../../lib/errors/index.js";
 import { parseDuration } from "../../lib/cli/command.js";
-import { lazyProgress, type Magic } from "./registry.js";
+import { lazyProgress, VM_OPTION, type Magic } from "./registry.js";
 
 export const bpftraceMagic: Magic = {
   name: "bpftrace",
@@ -12,7 +12,7 @@ export const bpftraceMagic: Magic = {
   usage: "%%bpftrace [--duration 5s] [--vm NAME] [--out NAME]",
   options: {
     duration: { type: "string", description: "stop tracing after this long (e.g. 5s); default: until the program exits or an interrupt" },
-    vm: { type: "string", description: "the notebook variable holding the VM (default: the current VM)" },
+    vm: VM_OPTION,
   },
   resultType: 'import("kbook").BpftraceResult',
   async run(context) {

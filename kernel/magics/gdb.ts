@@ -4,7 +4,7 @@
  */
 import { UsageError } from "../../lib/errors/index.js";
 import type { GdbSessionLike, KernelVm } from "./current-vm.js";
-import type { Magic } from "./registry.js";
+import { VM_OPTION, type Magic } from "./registry.js";
 
 const sessions = new WeakMap<KernelVm, Promise<GdbSessionLike>>();
 
@@ -12,7 +12,7 @@ export const gdbMagic: Magic = {
   name: "gdb",
   summary: "send the cell's lines to the VM's gdb session",
   usage: "%%gdb [--vm NAME] [--out NAME]",
-  options: { vm: { type: "string", description: "the notebook variable holding the VM (default: the current VM)" } },
+  options: { vm: VM_OPTION },
   resultType: "{ command: string; output: string }[]",
   async run(context) {
     const vm = await context.vm();

@@ -3,7 +3,7 @@
  * what follows `--` on the magic line (verbatim, for the guest's shell), or else the cell body.
  */
 import { UsageError } from "../../lib/errors/index.js";
-import { lazyProgress, type Magic } from "./registry.js";
+import { lazyProgress, VM_OPTION, type Magic } from "./registry.js";
 
 export const perfMagic: Magic = {
   name: "perf",
@@ -13,7 +13,7 @@ export const perfMagic: Magic = {
     frequency: { type: "string", short: "F", description: "samples per second (perf record -F)" },
     "all-cpus": { type: "boolean", short: "a", description: "sample all CPUs (perf record -a)" },
     "call-graph": { type: "boolean", short: "g", description: "record call stacks (perf record -g)" },
-    vm: { type: "string", description: "the notebook variable holding the VM (default: the current VM)" },
+    vm: VM_OPTION,
   },
   resultType: 'import("kbook").Profile',
   async run(context) {

@@ -58,6 +58,9 @@ export interface MagicInvocation {
 }
 
 /** Options every magic accepts. */
+/** `--vm NAME`, for the magics that work in a guest. */
+export const VM_OPTION: MagicOption = { type: "string", description: "the notebook variable holding the VM (default: the current VM)" };
+
 const COMMON_OPTIONS: Record<string, MagicOption> = {
   out: { type: "string", description: "also bind the result to this variable" },
 };

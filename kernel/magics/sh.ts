@@ -5,13 +5,13 @@
  */
 import { KbookError } from "../../lib/errors/index.js";
 import type { Magic } from "./registry.js";
-import { chunkWriter } from "./registry.js";
+import { chunkWriter, VM_OPTION } from "./registry.js";
 
 export const shMagic: Magic = {
   name: "sh",
   summary: "run the cell as a shell script in the guest",
   usage: "%%sh [--vm NAME] [--out NAME]",
-  options: { vm: { type: "string", description: "the notebook variable holding the VM (default: the current VM)" } },
+  options: { vm: VM_OPTION },
   resultType: 'import("kbook").GuestExecResult',
   async run(context) {
     const vm = await context.vm();
