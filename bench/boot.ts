@@ -2,7 +2,7 @@
  * npm run bench:boot — boot times under this machine's accelerator, median of 5, from spawning
  * QEMU to the first command's result; the exec round trip; a warm-cache image build.
  */
-import { bootVm } from "../lib/vm/index.js";
+import { bootVm } from "../lib/boot/index.js";
 import { buildImage } from "../lib/images/index.js";
 import { detectAccel } from "../lib/system/accel.js";
 

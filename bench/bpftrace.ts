@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { BpftraceJsonStream, parseBpftraceJson, runBpftrace, type BpftraceRecord } from "../lib/bpftrace/index.js";
-import type { Guest } from "../lib/vm/guest.js";
+import type { Guest } from "../lib/guest/index.js";
 
 const TARGET_BYTES = 50 * 1024 * 1024;
 
@@ -113,7 +113,7 @@ function benchParsing(): void {
 }
 
 async function benchGuest(): Promise<void> {
-  const vmIndex = new URL("../lib/vm/index.js", import.meta.url);
+  const vmIndex = new URL("../lib/boot/index.js", import.meta.url);
   if (!existsSync(vmIndex)) {
     console.log("guest overhead: skipped (lib/vm is not built)");
     return;

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportNotebook } from "../lib/export/index.js";
-import { packageRoot } from "../lib/assets.js";
+import { packageRoot } from "../lib/paths.js";
 import { renderFlameGraphDetailed } from "../lib/flamegraph/index.js";
 import { vegaLiteBundle } from "../lib/viz/index.js";
 

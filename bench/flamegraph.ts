@@ -14,7 +14,7 @@
 import { createWriteStream, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { execa } from "execa";
-import { packageRoot } from "../lib/assets.js";
+import { packageRoot } from "../lib/paths.js";
 import { collapsePerfScriptFile } from "../lib/perf/index.js";
 import { renderFlameGraphDetailed } from "../lib/flamegraph/index.js";
 

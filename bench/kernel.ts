@@ -9,7 +9,7 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { packageRoot } from "../lib/assets.js";
+import { packageRoot } from "../lib/paths.js";
 import { KernelClient } from "../kernel/protocol/client.js";
 
 const { values } = parseArgs({ options: { starts: { type: "string", default: "5" }, cells: { type: "string", default: "60" } } });

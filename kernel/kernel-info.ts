@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { PROTOCOL_VERSION } from "./protocol/wire.js";
-import { packageRoot } from "../lib/assets.js";
+import { packageRoot } from "../lib/paths.js";
 import { join } from "node:path";
 
 function packageVersion(file: string): string {

@@ -5,7 +5,7 @@
  * loads in a worker thread meanwhile, so the first kernel_info reply does not wait for it.
  */
 import { readFileSync } from "node:fs";
-import { assetPath, packageRoot } from "../lib/assets.js";
+import { assetPath, packageRoot } from "../lib/paths.js";
 import { isKbookError } from "../lib/errors/index.js";
 import { KernelChannels } from "./protocol/channels.js";
 import { MessageSigner, parseConnectionInfo } from "./protocol/wire.js";

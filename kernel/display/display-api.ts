@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { ProgressEvent } from "../../lib/progress/index.js";
 import { formatDuration } from "../../lib/progress/index.js";
-import { escapeHtml } from "../../lib/export/escape.js";
+import { escapeHtml } from "../../lib/viz/escape.js";
 import type { OutputRouter } from "../output.js";
 import { toMimeBundle, type BundleOptions } from "./bundle.js";
 

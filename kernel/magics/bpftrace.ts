@@ -3,7 +3,7 @@
  * result (kstack table, histogram chart, flame graph) through its Jupyter display method.
  */
 import { UsageError } from "../../lib/errors/index.js";
-import { parseDuration } from "../../lib/cli/command.js";
+import { parseDuration } from "../../lib/progress/index.js";
 import { lazyProgress, VM_OPTION, type Magic } from "./registry.js";
 
 export const bpftraceMagic: Magic = {

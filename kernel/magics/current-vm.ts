@@ -4,7 +4,7 @@
  * hands cells a bootVm that records what it returns) or, when there is none, the default VM,
  * booted by the first magic that needs it, with a progress display.
  */
-import type { Guest } from "../../lib/vm/guest.js";
+import type { Guest } from "../../lib/guest/index.js";
 import type { ProgressListener } from "../../lib/progress/index.js";
 
 /** What the magics need from a VM: the Guest contract plus the VM class's convenience methods. */
@@ -65,7 +65,7 @@ export class CurrentVm {
     if (vm) return vm;
     this.booting ??= (async () => {
       try {
-        const { bootVm } = (await import("../../lib/vm/index.js")) as { bootVm: BootVm };
+        const { bootVm } = (await import("../../lib/boot/index.js")) as { bootVm: BootVm };
         const booted = await bootVm({ onProgress, signal });
         this.set(booted);
         return this.vm!;

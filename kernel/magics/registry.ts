@@ -1,10 +1,10 @@
 /**
  * Cell magics: a cell whose first line is `%%name args` is handed to the magic `name` with the
  * rest of the cell as its body. Each magic is its own module declaring its options once (parsed
- * with node:util parseArgs, like the CLI's commands) and the TypeScript type of its result, which
+ * by lib/args, like the CLI's commands) and the TypeScript type of its result, which
  * is bound to `_` and to `--out NAME` for later cells.
  */
-import { parseArgs } from "node:util";
+import { parseDeclaredOptions } from "../../lib/args/index.js";
 import { UsageError } from "../../lib/errors/index.js";
 import type { DisplayFunction, ProgressDisplay } from "../display/display-api.js";
 import type { ProgressListener } from "../../lib/progress/index.js";
@@ -88,16 +88,8 @@ export class MagicRegistry {
   /** Parses the magic line's arguments against the magic's declared options. */
   parseArguments(magic: Magic, argsText: string): Pick<MagicContext, "options" | "positionals" | "command"> {
     const { tokens, command } = tokenizeMagicLine(argsText);
-    const declared = { ...COMMON_OPTIONS, ...magic.options };
-    const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
-    for (const [name, o] of Object.entries(declared)) options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}) };
-    try {
-      const parsed = parseArgs({ args: tokens, options, allowPositionals: true, strict: true });
-      return { options: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals, command };
-    } catch (error) {
-      const message = error instanceof Error ? error.message.replace(/\. To specify a positional.*$/s, ".") : String(error);
-      throw new UsageError(`%%${magic.name}: ${message}`, { hint: `Usage: ${magic.usage}` });
-    }
+    const parsed = parseDeclaredOptions({ ...COMMON_OPTIONS, ...magic.options }, tokens, `%%${magic.name}`, `Usage: ${magic.usage}`);
+    return { options: parsed.values as MagicContext["options"], positionals: parsed.positionals, command };
   }
 }
 

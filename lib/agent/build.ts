@@ -6,8 +6,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { access, constants, mkdir, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { assetPath } from "../assets.js";
-import { cacheRoot } from "../images/store.js";
+import { assetPath, cacheRoot } from "../paths.js";
 import { runTool } from "../system/run.js";
 
 // -static: no dependency on the guest's libc. The agent avoids NSS (getpwnam & co.), the one

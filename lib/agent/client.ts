@@ -68,7 +68,7 @@
  * what it buffered and waits for the next host. With --stdio, EOF on stdin ends the agent.
  */
 import type { Duplex } from "node:stream";
-import type { GuestExecOptions, GuestExecResult } from "../vm/guest.js";
+import type { GuestExecOptions, GuestExecResult } from "../guest/index.js";
 import { UsageError } from "../errors/index.js";
 import { AgentError, describeCommand } from "./errors.js";
 import { copyIntoGuest, copyOutOfGuest } from "./copy.js";

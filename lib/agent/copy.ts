@@ -4,7 +4,7 @@
  * Guest, and needs nothing in the guest beyond sh, cat, chmod and mv (busybox has them).
  */
 import { readFile, stat, writeFile } from "node:fs/promises";
-import type { Guest } from "../vm/guest.js";
+import type { Guest } from "../guest/index.js";
 import { UsageError } from "../errors/index.js";
 import { GuestCommandError } from "./errors.js";
 

@@ -3,7 +3,7 @@
  * its result), or the channel to the guest did (AgentError: closed, not answering, protocol).
  */
 import { KbookError, tail } from "../errors/index.js";
-import type { GuestCommandFailure, GuestExecResult } from "../vm/guest.js";
+import type { GuestCommandFailure, GuestExecResult } from "../guest/index.js";
 
 /** The guest agent channel failed: closed, not answering, or speaking another protocol. */
 export class AgentError extends KbookError {}

@@ -3,7 +3,7 @@
  * its output, stops it on timeout or abort (SIGINT, then SIGKILL after a grace period), and
  * settles with a GuestExecResult or an error. The channel (client.ts) routes frames to it.
  */
-import type { GuestExecOptions, GuestExecResult } from "../vm/guest.js";
+import type { GuestExecOptions, GuestExecResult } from "../guest/index.js";
 import { AgentError, GuestCommandError, describeCommand } from "./errors.js";
 import {
   FrameType,

@@ -4,7 +4,7 @@
  * kernel that lacks what the probe needs (BTF, kprobes, a mounted tracefs) and what to do about it.
  */
 import type { KbookError } from "../errors/index.js";
-import type { Guest } from "../vm/guest.js";
+import type { Guest } from "../guest/index.js";
 import { closestNames, markedText, parseDiagnostics, renderDiagnostic } from "./diagnostics.js";
 import {
   BpftraceKernelError,

@@ -2,7 +2,7 @@
  * Listing probes (`bpftrace -l PATTERN`), the article's `bpftrace -l | fzf` step: a list that
  * filters in Python-free JavaScript inside the notebook output, and `filter()` for code.
  */
-import type { Guest } from "../vm/guest.js";
+import type { Guest } from "../guest/index.js";
 import { TABLE_CSS } from "../viz/html.js";
 import { JUPYTER_DISPLAY, type Displayable, type MimeBundle } from "../viz/mime.js";
 import { renderSearchableList } from "../viz/searchable.js";

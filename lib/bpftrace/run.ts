@@ -5,10 +5,10 @@
  * the duration running out, the caller's AbortSignal — is a SIGINT through the Guest's exec
  * AbortSignal (SIGKILL only if it has not finished `stopGraceMs` later), and the maps come back.
  */
-import { parseDuration } from "../cli/command.js";
+import { parseDuration } from "../progress/index.js";
 import { KbookError, UsageError, tail } from "../errors/index.js";
 import { ProgressReporter, type ProgressListener } from "../progress/index.js";
-import type { Guest } from "../vm/guest.js";
+import type { Guest } from "../guest/index.js";
 import { parseDiagnostics } from "./diagnostics.js";
 import { explainFailure } from "./failure.js";
 import { BpftraceJsonStream } from "./json.js";

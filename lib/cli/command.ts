@@ -2,7 +2,7 @@
  * A tiny command framework over node:util parseArgs: every command declares its options once,
  * and `--help` text, unknown-option errors and exit codes come from that declaration.
  */
-import { parseArgs } from "node:util";
+import { parseDeclaredOptions } from "../args/index.js";
 import { UsageError } from "../errors/index.js";
 
 export interface OptionSpec {
@@ -60,23 +60,13 @@ export function helpText(command: Command, prefix = "kbook"): string {
 
 /** Parses argv for a command; throws UsageError naming the bad option. */
 export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs & { help: boolean } {
-  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {
-    help: { type: "boolean", short: "h" },
-  };
-  for (const [name, o] of Object.entries(command.options)) {
-    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
-  }
-  try {
-    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    const values: ParsedArgs["values"] = { ...parsed.values };
-    for (const [name, o] of Object.entries(command.options)) {
-      if (values[name] === undefined && o.default !== undefined) values[name] = o.default;
-    }
-    return { values, positionals: parsed.positionals, help: Boolean(parsed.values.help) };
-  } catch (error) {
-    const message = error instanceof Error ? error.message.replace(/\. To specify a positional.*$/s, ".") : String(error);
-    throw new UsageError(`kbook ${command.name}: ${message}`, { hint: `Run 'kbook ${command.name} --help' for the options.` });
-  }
+  const { values, positionals } = parseDeclaredOptions(
+    { help: { type: "boolean", short: "h" }, ...command.options },
+    argv,
+    `kbook ${command.name}`,
+    `Run 'kbook ${command.name} --help' for the options.`,
+  );
+  return { values, positionals, help: Boolean(values.help) };
 }
 
 /** Reads a string option, or undefined. */
@@ -92,13 +82,4 @@ export function numberOption(args: ParsedArgs, name: string): number | undefined
   const n = Number(raw);
   if (!Number.isFinite(n)) throw new UsageError(`--${name} expects a number, got '${raw}'.`);
   return n;
-}
-
-/** Parses "5s", "500ms", "2m", "1.5" (seconds) into milliseconds. */
-export function parseDuration(text: string, what = "duration"): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*$/.exec(text);
-  if (!m) throw new UsageError(`Invalid ${what} '${text}'.`, { hint: "Write it like 5s, 500ms or 2m." });
-  const n = Number(m[1]);
-  const unit = m[2] ?? "s";
-  return Math.round(unit === "ms" ? n : unit === "s" ? n * 1000 : n * 60_000);
 }

@@ -3,8 +3,25 @@
  * spans; every other escape sequence (cursor moves, OSC titles and links) is dropped. Carriage
  * returns overwrite the line as a terminal would, so progress bars show their final state, as
  * Jupyter shows them.
+ *
+ * Why not a library: compared on the cases below (named, bright, 256 and RGB colours, bold
+ * ended by 22, reset, inverse, `<` and `&` in text, gcc's `ESC[01m ESC[K` diagnostics, OSC
+ * titles and links, `\r` progress lines), none does the job as well:
+ * - ansi_up 6.0.6 (use_classes) comes closest, with the same colour classes, but ignores inverse
+ *   (SGR 7), writes bold/faint/italic/underline as inline styles the page's theme cannot restyle,
+ *   leaves OSC titles in the text (`]0;title^G`), applies no `\r` or backspace, carries its
+ *   state from one output into the next unless re-created, and turns OSC 8 into `<a href>` links
+ *   chosen by the program's output. Adopting it would keep this file's carriage-return and
+ *   escape-stripping half and save ~70 lines of SGR handling.
+ * - anser 2.3.5 loses gcc's bold and red (kernel build errors are what kbook shows most), makes
+ *   256 colours `ansi-palette-N` classes that need a 256-rule stylesheet and RGB colours data-
+ *   attributes that show nothing without script, and leaves OSC sequences raw in the text.
+ * - ansi-to-html 0.7.2 has inline colours only (no theming), ignores inverse, leaves OSC and
+ *   private sequences (`?25l`) in the text and nests spans without bound.
+ * Speed does not decide it: ~220 ms per MB here against ansi_up's ~100, and stream outputs are
+ * kilobytes.
  */
-import { escapeHtml } from "./escape.js";
+import { escapeHtml } from "../viz/escape.js";
 
 const COLOR_NAMES = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"];
 

@@ -3,7 +3,7 @@
  * shown, folded or left out as the cell's metadata says (see visibility.ts). A folded part sits
  * behind a <details> the reader can open, which needs no script.
  */
-import { escapeHtml } from "./escape.js";
+import { escapeHtml } from "../viz/escape.js";
 import { highlightCell } from "./highlight.js";
 import type { MarkdownRenderer } from "./markdown.js";
 import { joinText, type Cell } from "./notebook.js";

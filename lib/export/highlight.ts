@@ -21,7 +21,7 @@ import typescript from "highlight.js/lib/languages/typescript";
 import x86asm from "highlight.js/lib/languages/x86asm";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
-import { escapeHtml } from "./escape.js";
+import { escapeHtml } from "../viz/escape.js";
 
 const LANGUAGES = { bash, c, cpp, diff, ini, javascript, json, makefile, markdown, plaintext, python, shell, typescript, x86asm, xml, yaml };
 for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, language);

@@ -8,33 +8,16 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, resolve } from "node:path";
 import { readNotebook, type Notebook } from "./notebook.js";
+import type { ExportOptions, ExportResult } from "./render.js";
 
 export { ansiToHtml, stripAnsi } from "./ansi.js";
-export { escapeHtml, escapeJsonForScript } from "./escape.js";
+export { escapeHtml, escapeJsonForScript } from "../viz/escape.js";
 export { cellVisibility, type CellVisibility, type Visibility } from "./visibility.js";
 export { checkNotebook, parseNotebook, readNotebook } from "./notebook.js";
 export type { Cell as NotebookCell, Notebook, Output as NotebookOutput } from "./notebook.js";
 export type { SanitizeOptions } from "./sanitize/index.js";
 export type { TrustPolicy } from "./trust.js";
-
-export interface ExportOptions {
-  /** Keep every output as it is, scripts included (`jupyter trust`'s meaning). Default false. */
-  trust?: boolean;
-  /** Page title; default: the notebook's metadata title, else its first heading, else `name`. */
-  title?: string;
-  /** The notebook's file name, the title of last resort. */
-  name?: string;
-  /** Folder for images referenced by relative path in markdown. */
-  baseDir?: string;
-}
-
-export interface ExportResult {
-  html: string;
-  /** Things the reader of the page might miss (removed scripts, SVG shown as an image…). */
-  notes: string[];
-  /** Cells written (removed and empty cells excluded). */
-  cells: number;
-}
+export type { ExportOptions, ExportResult } from "./render.js";
 
 /** Renders a notebook to a complete HTML page. */
 export async function exportNotebook(notebook: Notebook, options: ExportOptions = {}): Promise<ExportResult> {

@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { extname, isAbsolute, relative, resolve } from "node:path";
 import { Marked } from "marked";
-import { escapeHtml } from "./escape.js";
+import { escapeHtml } from "../viz/escape.js";
 import { highlightCode } from "./highlight.js";
 import { joinText, type MimeBundle } from "./notebook.js";
 

@@ -5,7 +5,7 @@
  * JSON, plain text. HTML and SVG go through the sanitizer unless the notebook is trusted.
  */
 import { ansiToHtml } from "./ansi.js";
-import { escapeHtml, escapeJsonForScript } from "./escape.js";
+import { escapeHtml, escapeJsonForScript } from "../viz/escape.js";
 import type { MarkdownRenderer } from "./markdown.js";
 import { joinText, type DataOutput, type Output } from "./notebook.js";
 import { sanitizeHtml, sanitizeSvg, type SanitizeOptions, type Sanitized } from "./sanitize/index.js";

@@ -7,9 +7,9 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { assetPath } from "../assets.js";
+import { assetPath } from "../paths.js";
 import { TABLE_CSS } from "../viz/html.js";
-import { assertInlineableScript, escapeHtml } from "./escape.js";
+import { assertInlineableScript, escapeHtml } from "../viz/escape.js";
 import type { Heading } from "./markdown.js";
 import { vegaRuntimeScript } from "./vega.js";
 

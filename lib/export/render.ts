@@ -4,11 +4,29 @@
  */
 import { randomBytes } from "node:crypto";
 import { renderCell } from "./cells.js";
-import type { ExportOptions, ExportResult } from "./index.js";
 import { MarkdownRenderer } from "./markdown.js";
 import type { Notebook } from "./notebook.js";
 import { renderPage } from "./page.js";
 import { trustPolicy } from "./trust.js";
+
+export interface ExportOptions {
+  /** Keep every output as it is, scripts included (`jupyter trust`'s meaning). Default false. */
+  trust?: boolean;
+  /** Page title; default: the notebook's metadata title, else its first heading, else `name`. */
+  title?: string;
+  /** The notebook's file name, the title of last resort. */
+  name?: string;
+  /** Folder for images referenced by relative path in markdown. */
+  baseDir?: string;
+}
+
+export interface ExportResult {
+  html: string;
+  /** Things the reader of the page might miss (removed scripts, SVG shown as an image…). */
+  notes: string[];
+  /** Cells written (removed and empty cells excluded). */
+  cells: number;
+}
 
 /** Renders a notebook to a complete HTML page. */
 export async function renderNotebook(notebook: Notebook, options: ExportOptions = {}): Promise<ExportResult> {

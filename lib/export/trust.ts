@@ -13,7 +13,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { assetPath } from "../assets.js";
+import { assetPath } from "../paths.js";
 
 export interface TrustPolicy {
   /** Keep outputs exactly as they are (scripts, event handlers, any markup). */

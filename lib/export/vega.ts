@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { assertInlineableScript } from "./escape.js";
+import { assertInlineableScript } from "../viz/escape.js";
 
 /** MIME types of Vega-Lite and Vega specs, with the embed mode for each. */
 const SPEC_TYPES = /^application\/vnd\.(vegalite|vega)\.v(\d+)\+json$/;

@@ -4,7 +4,7 @@
  * self-contained (no network) and scoped by its element id, so several graphs can share a page.
  */
 import { readFileSync } from "node:fs";
-import { assetPath } from "../assets.js";
+import { assetPath } from "../paths.js";
 import { UsageError } from "../errors/index.js";
 import { FoldedStacks, formatCount } from "./folded.js";
 import { escapeComment, escapeXml, formatFixed, withCommas } from "./format.js";

@@ -7,6 +7,7 @@ import { UsageError } from "../errors/index.js";
 import type { ProgressListener } from "../progress/index.js";
 import { GdbSession } from "./session.js";
 import { formatAddress } from "./stop.js";
+import { quoteMiArgument } from "./mi.js";
 import { resolveKernelSymbols, type KernelSymbolOptions, type KernelSymbols } from "./symbols.js";
 
 export interface GdbTarget {
@@ -19,6 +20,10 @@ export interface GdbTarget {
   kallsymsPath?: string;
   /** Your vmlinux with DWARF, for a kernel you built. */
   vmlinux?: string;
+  /** Its source tree, for `list` and source lines at stops. */
+  sourceDir?: string;
+  /** The directory of its vmlinux-gdb.py and scripts/gdb (loaded: lx-dmesg, lx-ps, $lx_current()). */
+  gdbScriptsDir?: string;
   /** Opt in to Debian's -dbg package (≈ 815 MB download, cached). */
   debianDebug?: KernelSymbolOptions["debianDebug"];
   /** `uname -r` of the guest. */
@@ -44,7 +49,7 @@ export async function connectGdb(target: GdbTarget): Promise<GdbSession> {
   try {
     session.kernelSymbols = symbols;
     session.warnings.push(...symbols.warnings);
-    if (symbols.path) await session.loadFile(symbols.path);
+    await loadKernelSymbols(session, symbols);
     await session.targetRemote(host, target.port);
     const check = await checkKernelAddresses(session, symbols);
     if (check.verdict === "mismatch") session.warnings.push(check.message);
@@ -52,6 +57,19 @@ export async function connectGdb(target: GdbTarget): Promise<GdbSession> {
   } catch (error) {
     await session.close().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * Loads the symbol file; for a kbook linux build also its gdb scripts (vmlinux-gdb.py beside
+ * vmlinux, trusted for auto-load in that directory only) and its source tree.
+ */
+async function loadKernelSymbols(session: GdbSession, symbols: KernelSymbols): Promise<void> {
+  if (symbols.gdbScriptsDir) await session.command(`add-auto-load-safe-path ${symbols.gdbScriptsDir}`);
+  if (symbols.path) await session.loadFile(symbols.path);
+  if (symbols.sourceDir) await session.mi(`-environment-directory ${quoteMiArgument(symbols.sourceDir)}`);
+  if (symbols.gdbScriptsDir && !(await session.command("help lx-ps").then(() => true, () => false))) {
+    session.warnings.push(`The kernel's gdb scripts did not load from ${symbols.gdbScriptsDir} (is gdb built with Python?): lx-ps and $lx_current() are not available.`);
   }
 }
 

@@ -3,7 +3,8 @@
  * there, and the GNU build ID. Only headers and notes are read, so a 600 MB vmlinux with debug
  * info costs a few small reads.
  */
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
+import { UsageError } from "../errors/index.js";
 
 export interface ElfSection {
   name: string;
@@ -30,9 +31,31 @@ const SHF_ALLOC = 2n;
 const SHF_EXECINSTR = 4n;
 const NT_GNU_BUILD_ID = 3;
 
+const VMLINUX_HINT = "Pass the vmlinux your kernel build produced (at the top of the build tree, next to arch/x86/boot/bzImage).";
+
+/** An ELF file a user named cannot be used: a usage error, never a stack trace. */
+function badElf(path: string, what: string): UsageError {
+  return new UsageError(`${path} ${what}.`, { hint: VMLINUX_HINT });
+}
+
+/** Opens a file a user named, turning "no such file", "is a directory" and the like into usage errors. */
+async function openUserFile(path: string): Promise<FileHandle> {
+  try {
+    const file = await open(path, "r");
+    if (!(await file.stat()).isFile()) {
+      await file.close();
+      throw badElf(path, "is not a file");
+    }
+    return file;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw badElf(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
 /** True when the file starts with the ELF magic. */
 export async function isElfFile(path: string): Promise<boolean> {
-  const file = await open(path, "r");
+  const file = await openUserFile(path);
   try {
     const head = Buffer.alloc(4);
     await file.read(head, 0, 4, 0);
@@ -44,17 +67,17 @@ export async function isElfFile(path: string): Promise<boolean> {
 
 /** Reads the section table and build ID of a 64-bit little-endian ELF file. */
 export async function readElfSummary(path: string): Promise<ElfSummary> {
-  const file = await open(path, "r");
+  const file = await openUserFile(path);
   try {
     const read = async (offset: bigint, length: number): Promise<Buffer> => {
       const buffer = Buffer.alloc(length);
       const { bytesRead } = await file.read(buffer, 0, length, Number(offset));
-      if (bytesRead < length) throw new Error(`${path}: truncated ELF file`);
+      if (bytesRead < length) throw badElf(path, "is a truncated ELF file");
       return buffer;
     };
     const header = await read(0n, 64);
     if (!header.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])) || header[4] !== 2 || header[5] !== 1) {
-      throw new Error(`${path} is not a 64-bit little-endian ELF file`);
+      throw badElf(path, "is not a 64-bit little-endian ELF file (an x86-64 vmlinux is)");
     }
     const shoff = header.readBigUInt64LE(40);
     const shentsize = header.readUInt16LE(58);

@@ -15,6 +15,8 @@ export {
   type GdbArgument,
   type GdbRegisterArgument,
 } from "./stop.js";
+export { valueToData, type GdbValue, type GdbVariable } from "./values.js";
+export type { SourceExcerpt } from "./source.js";
 export { parseKallsyms, type KallsymsSymbol } from "./kallsyms.js";
 export { buildSymbolElf, type SymbolElfSection, type SymbolElfOptions } from "./symbol-elf.js";
 export { resolveKernelSymbols, type KernelSymbols, type KernelSymbolOptions, type KernelSymbolSource } from "./symbols.js";

@@ -21,7 +21,10 @@ export interface InteractiveGdbOptions {
 export function interactiveGdbArgs(options: InteractiveGdbOptions): string[] {
   const host = options.host ?? "127.0.0.1";
   const args = ["-q"];
+  // Trust the kernel build's vmlinux-gdb.py (lx-ps, lx-dmesg…) in its own directory only.
+  if (options.symbols.gdbScriptsDir) args.push("-iex", `add-auto-load-safe-path ${options.symbols.gdbScriptsDir}`);
   if (options.symbols.path) args.push(options.symbols.path);
+  if (options.symbols.sourceDir) args.push("-ex", `directory ${options.symbols.sourceDir}`);
   args.push("-ex", `target remote ${host}:${options.port}`);
   for (const location of options.breakpoints ?? []) {
     const spec = /^0x[0-9a-f]+$/i.test(location) ? `*${location}` : location;

@@ -1,6 +1,8 @@
 /**
  * GDB/MI output, parsed: one line of `gdb --interpreter=mi3` output becomes a typed record.
- * Pure functions over strings, so they can be tested with fixtures and fuzzed.
+ * Pure functions over strings, so they can be tested with fixtures and fuzzed. Hand-written:
+ * the grammar below is small and fixed, and the npm packages that speak MI come wrapped in a
+ * whole debugger front end.
  *
  * Grammar (gdb manual, "GDB/MI Output Syntax"):
  *   result-record  [token] "^" class ("," result)*

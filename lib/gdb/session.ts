@@ -9,6 +9,8 @@ import type { KernelSymbols } from "./symbols.js";
 import { quoteMiArgument, type MiRecord, type MiTuple } from "./mi.js";
 import { locationSpec, parseBreakpoint, type GdbBreakpoint, type Location } from "./breakpoint.js";
 import { integerRegisters, memoryBytes } from "./memory.js";
+import { readSourceExcerpt, type SourceExcerpt } from "./source.js";
+import { parseVarChildren, parseVariables, parseVarObject, valueToData, type GdbValue, type GdbVariable, type VarObject } from "./values.js";
 
 /** CLI commands that resume the target (continue, next, step, finish, until…), abbreviations included. */
 const RESUME_COMMAND = /^(c|cont|continue|n|next|s|step|si|stepi|ni|nexti|fin|finish|u|until|adv|advance|fg|jump)(\s|$)/;
@@ -18,6 +20,7 @@ import {
   isExitStop,
   parseAddress,
   parseArguments,
+  parseFrame,
   parseStack,
   parseStopRecord,
   withStopDisplay,
@@ -347,6 +350,98 @@ export class GdbSession {
     return typeof value === "string" ? value : "";
   }
 
+  /** The selected frame's arguments and locals, typed (needs DWARF; empty without). */
+  async variables(): Promise<GdbVariable[]> {
+    return parseVariables((await this.mi("-stack-list-variables --simple-values")).results.variables);
+  }
+
+  /** The selected frame's arguments by name, with types: `filename`, `how` at do_sys_openat2. */
+  async args(): Promise<GdbVariable[]> {
+    return (await this.variables()).filter((v) => v.arg);
+  }
+
+  /** The selected frame's local variables, with types. */
+  async locals(): Promise<GdbVariable[]> {
+    return (await this.variables()).filter((v) => !v.arg);
+  }
+
+  /**
+   * The source around the selected frame's line (`list`), or undefined without line
+   * information or when the file is not on this machine.
+   */
+  async source(options: { context?: number } = {}): Promise<SourceExcerpt | undefined> {
+    const frame = parseFrame((await this.mi("-stack-info-frame")).results.frame);
+    if (!frame?.line || !frame.fullname) return undefined;
+    return readSourceExcerpt(frame.fullname, frame.file ?? frame.fullname, frame.line, options.context);
+  }
+
+  /**
+   * An expression as a typed value tree (structs' fields, arrays' elements, pointers followed),
+   * `depth` levels down (default 2), at most `maxChildren` children a level (default 64).
+   * `valueToData(await g.print("*how"))` gives plain data.
+   */
+  async print(expression: string, options: { depth?: number; maxChildren?: number } = {}): Promise<GdbValue> {
+    let created: MiCommandResult;
+    let evaluated = expression;
+    try {
+      created = await this.mi(`-var-create - * ${quoteMiArgument(expression)}`);
+    } catch (error) {
+      // `current` is a C macro, absent from DWARF; the kernel's gdb scripts give $lx_current().
+      evaluated = expression.replace(/(?<![\w.>$])current(?!\w)/g, "$lx_current()");
+      if (evaluated === expression) throw error;
+      created = await this.mi(`-var-create - * ${quoteMiArgument(evaluated)}`);
+    }
+    const root = parseVarObject(created.results);
+    try {
+      return await this.valueTree(root, expression, evaluated, options.depth ?? 2, options.maxChildren ?? 64);
+    } finally {
+      await this.mi(`-var-delete ${root.id}`).catch(() => undefined);
+    }
+  }
+
+  /** An expression as plain data: `await g.value("*how")` → { flags: 32768, mode: 0, resolve: 0 }. */
+  async value(expression: string, options: { depth?: number; maxChildren?: number } = {}): Promise<unknown> {
+    return valueToData(await this.print(expression, options));
+  }
+
+  private async valueTree(object: VarObject, name: string, expression: string, depth: number, maxChildren: number): Promise<GdbValue> {
+    const value: GdbValue = { name, expression, type: object.type, value: object.value };
+    // A char array is text to a reader: gdb's own printing ("cat\000…") instead of 16 children.
+    if (/^(unsigned |signed )?char \[\d+\]$/.test(object.type)) return { ...value, value: await this.eval(expression).catch(() => object.value) };
+    // A char pointer is a string too: gdb's value is `0xffff… "text"`, not a child to open.
+    if (/^(const )?(unsigned |signed )?char \*$/.test(object.type)) return value;
+    if (object.children === 0 || depth <= 0) return value;
+    const listed = await this.mi(`-var-list-children --all-values ${object.id} 0 ${maxChildren}`);
+    const children = parseVarChildren(listed.results.children);
+    value.children = [];
+    for (const child of children) {
+      // C++-style access groups ("public") and anonymous unions are not fields: open them in place.
+      const transparent = /^(public|private|protected)$/.test(child.expression);
+      const childExpression = /^\[?\d+\]?$/.test(child.expression) ? `(${expression})[${child.expression.replace(/[[\]]/g, "")}]` : `(${expression}).${child.expression}`;
+      value.children.push(await this.valueTree(child, transparent ? "" : child.expression, transparent ? expression : childExpression, transparent ? depth : depth - 1, maxChildren));
+    }
+    if (object.children > children.length) value.truncated = true;
+    return value;
+  }
+
+  /**
+   * Runs one of the kernel's gdb helpers (a kbook linux build loads them): `g.lx("dmesg")`,
+   * `g.lx("ps")`, `g.lx("lsmod")`; returns what it printed.
+   */
+  async lx(command: string, options: { timeoutMs?: number } = {}): Promise<string> {
+    const name = command.replace(/^lx-/, "");
+    try {
+      return await this.command(`lx-${name}`, { timeoutMs: options.timeoutMs ?? 60_000 });
+    } catch (error) {
+      if (error instanceof GdbError && /Undefined command/.test(error.gdbMessage ?? error.message)) {
+        throw new GdbError(`lx-${name}`, `gdb has no lx-${name}: the kernel's gdb scripts are not loaded.`, {
+          hint: "They come with a kernel built by 'kbook linux build' (CONFIG_GDB_SCRIPTS); boot it with bootVm({ linux: ... }).",
+        });
+      }
+      throw error;
+    }
+  }
+
   /** Detaches: gdb removes its breakpoints and the target runs on (a guest resumes). */
   async detach(): Promise<void> {
     await this.mi("-target-detach");
@@ -424,6 +519,7 @@ export class GdbSession {
     const stop: GdbStop = { ...base, backtrace: [] };
     if (isExitStop(base.reason)) return withStopDisplay(stop);
     stop.backtrace = await this.backtrace({ limit: 32 }).catch(() => []);
+    if (stop.fullname && stop.line) stop.source = await readSourceExcerpt(stop.fullname, stop.file ?? stop.fullname, stop.line, 4);
     if (!stop.args.length) {
       const registers = await this.registers().catch(() => ({}) as Record<string, bigint>);
       const args = ARGUMENT_REGISTERS.filter((r) => registers[r] !== undefined).map((r) => ({ register: r, value: registers[r]! }));

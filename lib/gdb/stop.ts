@@ -3,6 +3,9 @@
  * record that shows itself in a notebook (function, arguments, backtrace), escaped for HTML.
  */
 import type { MiTuple, MiValue } from "./mi.js";
+import type { SourceExcerpt } from "./source.js";
+import { escapeHtml } from "../viz/escape.js";
+import { JUPYTER_DISPLAY } from "../viz/mime.js";
 
 export interface GdbArgument {
   name: string;
@@ -17,6 +20,8 @@ export interface GdbFrame {
   /** Function name, or undefined where gdb printed "??". */
   function?: string;
   file?: string;
+  /** The file's absolute path as gdb resolved it (with DWARF and the source at hand). */
+  fullname?: string;
   line?: number;
   /** Shared object or module the address belongs to, when gdb knows it. */
   from?: string;
@@ -49,7 +54,10 @@ export interface GdbStop {
   address?: bigint;
   /** Source position, with DWARF. */
   file?: string;
+  fullname?: string;
   line?: number;
+  /** The source lines around the stop, when the file is on this machine. */
+  source?: SourceExcerpt;
   /** Arguments by name, from DWARF. */
   args: GdbArgument[];
   /**
@@ -107,6 +115,7 @@ export function parseFrame(value: MiValue | undefined, level = 0): GdbFrame | un
     address: parseAddress(str(t.addr)) ?? 0n,
     ...(fn && fn !== "??" ? { function: fn } : {}),
     ...(str(t.file) ? { file: str(t.file) } : {}),
+    ...(str(t.fullname) ? { fullname: str(t.fullname) } : {}),
     ...(line && /^\d+$/.test(line) ? { line: Number(line) } : {}),
     ...(str(t.from) ? { from: str(t.from) } : {}),
     args: parseArguments(t.args),
@@ -132,6 +141,7 @@ export function parseStopRecord(results: MiTuple): Omit<GdbStop, "backtrace" | "
     ...(frame?.function ? { function: frame.function } : {}),
     ...(frame ? { address: frame.address } : {}),
     ...(frame?.file ? { file: frame.file } : {}),
+    ...(frame?.fullname ? { fullname: frame.fullname } : {}),
     ...(frame?.line !== undefined ? { line: frame.line } : {}),
     args: frame?.args ?? [],
     ...(str(results["return-value"]) !== undefined ? { returnValue: str(results["return-value"]) } : {}),
@@ -143,10 +153,6 @@ export function parseStopRecord(results: MiTuple): Omit<GdbStop, "backtrace" | "
 /** True for stops after which there is no process left to inspect. */
 export function isExitStop(reason: string): boolean {
   return reason === "exited" || reason === "exited-normally" || reason === "exited-signalled";
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
 function frameLine(frame: GdbFrame): string {
@@ -168,6 +174,9 @@ export function describeStop(stop: GdbStop): string {
   const source = stop.file ? ` (${stop.file}${stop.line !== undefined ? `:${stop.line}` : ""})` : "";
   lines.push(`stopped (${head}) in ${stop.function ?? "??"} at ${stop.address !== undefined ? formatAddress(stop.address) : "?"}${source}`);
   if (stop.returnValue !== undefined) lines.push(`returned ${stop.returnValue}`);
+  if (stop.source) {
+    for (const l of stop.source.lines) lines.push(`${l.number === stop.source.line ? "=>" : "  "} ${String(l.number).padStart(5)}  ${l.text}`);
+  }
   const args = argumentLines(stop);
   if (args.length) {
     lines.push(stop.args.length ? "arguments:" : "argument registers (x86-64 SysV, valid at function entry):");
@@ -190,6 +199,15 @@ export function renderStopDisplay(stop: GdbStop): { "text/plain": string; "text/
     : `stopped in <b>${escapeHtml(stop.function ?? "??")}</b> at <code>${escapeHtml(stop.address !== undefined ? formatAddress(stop.address) : "?")}</code> (${escapeHtml(stop.breakpoint !== undefined ? `breakpoint ${stop.breakpoint}` : stop.reason)})`;
   const parts = [`<div class="kbook-gdb-stop"><div>${head}</div>`];
   if (stop.returnValue !== undefined) parts.push(`<div>returned <code>${escapeHtml(stop.returnValue)}</code></div>`);
+  if (stop.source) {
+    const { file, line, lines } = stop.source;
+    parts.push(`<div class="kbook-gdb-source"><div><code>${escapeHtml(file)}:${line}</code></div><pre>`);
+    for (const l of lines) {
+      const text = `${String(l.number).padStart(5)}  ${escapeHtml(l.text)}`;
+      parts.push(l.number === line ? `<mark class="kbook-gdb-current">${text}</mark>\n` : `${text}\n`);
+    }
+    parts.push("</pre></div>");
+  }
   if (args.length) {
     const caption = stop.args.length ? "arguments" : "argument registers (x86-64 SysV, valid at function entry)";
     parts.push(`<table><caption>${escapeHtml(caption)}</caption>`);
@@ -207,7 +225,7 @@ export function renderStopDisplay(stop: GdbStop): { "text/plain": string; "text/
 
 /** Adds the notebook display method to a stop (non-enumerable, so the record stays plain data). */
 export function withStopDisplay(stop: GdbStop): GdbStop {
-  Object.defineProperty(stop, Symbol.for("Jupyter.display"), {
+  Object.defineProperty(stop, JUPYTER_DISPLAY, {
     value: () => renderStopDisplay(stop),
     enumerable: false,
   });

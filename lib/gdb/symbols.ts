@@ -13,7 +13,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../errors/index.js";
-import { cacheRoot } from "../images/store.js";
+import { cacheRoot } from "../paths.js";
 import type { ProgressListener } from "../progress/index.js";
 import { cachedDebianDebugVmlinux, fetchDebianDebugVmlinux } from "./debian-dbg.js";
 import { isElfFile, kernelSections, readElfSummary, textAddress, type ElfSummary } from "./elf.js";
@@ -34,6 +34,10 @@ export interface KernelSymbols {
   warnings: string[];
   /** Address of `linux_banner` when known, to check symbols against the running kernel. */
   bannerAddress?: bigint;
+  /** The source tree for `list` (a kbook linux build's). */
+  sourceDir?: string;
+  /** The directory of vmlinux-gdb.py and scripts/gdb, trusted for auto-loading (lx-ps…). */
+  gdbScriptsDir?: string;
 }
 
 export interface KernelSymbolOptions {
@@ -43,6 +47,10 @@ export interface KernelSymbolOptions {
   kallsymsPath?: string;
   /** The user's vmlinux (with DWARF for the full experience). */
   vmlinux?: string;
+  /** With `vmlinux`: its source tree, for gdb's `list`. */
+  sourceDir?: string;
+  /** With `vmlinux`: the directory holding its vmlinux-gdb.py and scripts/gdb. */
+  gdbScriptsDir?: string;
   /**
    * Use Debian's -dbg package for this kernel release ("6.1.0-56-amd64"). `true` takes the release
    * from `kernelRelease`; the download only happens when this is set.
@@ -79,7 +87,15 @@ export async function resolveKernelSymbols(options: KernelSymbolOptions): Promis
     checkBuildId(summary, kernelElf, options.vmlinux, warnings);
     if (!summary.hasDwarf) warnings.push(`${options.vmlinux} has no DWARF: gdb knows names but not types, arguments or lines (build with CONFIG_DEBUG_INFO).`);
     if (!summary.hasSymtab && !summary.hasDwarf) warnings.push(`${options.vmlinux} is stripped: gdb will not know function names.`);
-    return { path: options.vmlinux, source: "vmlinux", dwarf: summary.hasDwarf, stableAddresses: kaslr, warnings };
+    return {
+      path: options.vmlinux,
+      source: "vmlinux",
+      dwarf: summary.hasDwarf,
+      stableAddresses: kaslr,
+      warnings,
+      ...(options.sourceDir ? { sourceDir: options.sourceDir } : {}),
+      ...(options.gdbScriptsDir ? { gdbScriptsDir: options.gdbScriptsDir } : {}),
+    };
   }
 
   const release = typeof options.debianDebug === "object" ? options.debianDebug.release : options.kernelRelease;

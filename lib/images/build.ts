@@ -9,10 +9,10 @@ import { chmod, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "no
 import { join } from "node:path";
 import type { BuildContext, ImageLayout, RecipeKind } from "./recipe.js";
 import { recipeKey } from "./recipe.js";
-import { acquireLock, cacheRoot, cleanStaleBuilds, findImage, imagesDir, sha256File, type ImageManifest, type StoredImage } from "./store.js";
+import { acquireLock, cleanStaleBuilds, findImage, imagesDir, sha256File, type ImageManifest, type StoredImage } from "./store.js";
 import { ProgressReporter, type ProgressListener } from "../progress/index.js";
 import { KbookError, UsageError } from "../errors/index.js";
-import { assetPath } from "../assets.js";
+import { assetPath, cacheRoot } from "../paths.js";
 import { recipeKinds } from "./recipes.js";
 import { removeWorkDir } from "./workdir.js";
 
@@ -130,8 +130,8 @@ export async function buildImage(spec: ImageSpec | string = {}, options: BuildOp
 
 /** Boots a freshly built image and reads what only the running guest knows. */
 async function probeImage(dir: string, layout: ImageLayout, kind: string, signal?: AbortSignal): Promise<{ kallsyms: string; versions: Record<string, string> }> {
-  const { bootVm } = await import("../vm/index.js");
-  const vm = await bootVm({ image: { dir, layout, kind }, signal });
+  const { startVm } = await import("../vm/index.js");
+  const vm = await startVm({ image: { dir, layout, kind }, signal });
   try {
     const uname = (await vm.exec(["uname", "-r"])).stdout.trim();
     if (uname !== layout.kernelRelease) {

@@ -11,7 +11,7 @@ import { runTool } from "../system/run.js";
 import { extractVmlinux, fetchDebianPackage, kernelReleaseIn, resolveKernelPackage } from "./kernel.js";
 import { buildInitramfs, HOST_BUSYBOX } from "./initramfs.js";
 import { AGENT_MODULES, SHARE_MODULES, indexModules, resolveModules } from "./kmod.js";
-import { assetPath } from "../assets.js";
+import { assetPath } from "../paths.js";
 
 export interface BusyboxRecipe {
   kind: "busybox";

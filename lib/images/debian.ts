@@ -13,7 +13,7 @@ import { extractVmlinux, kernelReleaseIn } from "./kernel.js";
 import { buildInitramfs, HOST_BUSYBOX } from "./initramfs.js";
 import { AGENT_MODULES, SHARE_MODULES, indexModules, resolveModules } from "./kmod.js";
 import { makeRootDisk } from "./disk.js";
-import { assetPath } from "../assets.js";
+import { assetPath } from "../paths.js";
 
 export interface DebianRecipe {
   kind: "debian";

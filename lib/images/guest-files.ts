@@ -3,7 +3,7 @@
  */
 import { copyFile, chmod, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { assetPath } from "../assets.js";
+import { assetPath } from "../paths.js";
 import { buildAgent } from "../agent/index.js";
 
 /** Guest paths of kbook's files. */

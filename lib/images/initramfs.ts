@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { buildCpio, type CpioEntry } from "./cpio.js";
+import { buildCpio, type CpioEntry } from "../cpio/index.js";
 import { KbookError } from "../errors/index.js";
 import { runTool } from "../system/run.js";
 

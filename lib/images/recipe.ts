@@ -5,29 +5,10 @@
  */
 import { createHash } from "node:crypto";
 import type { ProgressReporter } from "../progress/index.js";
+import type { ImageLayout } from "../vm/image.js";
 
-/** What a recipe's builder leaves in its work directory, described for the manifest. */
-export interface ImageLayout {
-  /** Kernel to pass as `-kernel` (bzImage), relative to the image dir. */
-  kernel: string;
-  /** Uncompressed ELF vmlinux, bootable through the PVH entry (faster under TCG). */
-  vmlinux?: string;
-  /** initrd/initramfs, relative to the image dir. */
-  initrd?: string;
-  /** Root disk, relative to the image dir; absent for initramfs-only images. */
-  disk?: { file: string; format: "raw" | "qcow2"; interface: "ide" | "virtio" };
-  /** Kernel command line words the image needs (root=, init=…), before the user's `append`. */
-  append: string[];
-  /**
-   * How kbook's init and agent reach the guest: appended to the initrd at boot (see kit.ts),
-   * or absent when the recipe installs them into the image itself.
-   */
-  kit?: "initramfs-root" | "disk-initrd";
-  /** `uname -r` of the image's kernel. */
-  kernelRelease: string;
-  /** Versions of notable software in the image (kernel, perf, bpftrace, busybox…). */
-  versions: Record<string, string>;
-}
+/** What a recipe's builder leaves in its work directory (described for the manifest): see vm/image.ts. */
+export type { ImageLayout };
 
 export interface BuildContext {
   /** Empty directory the builder fills; renamed into the cache only when the build succeeds. */

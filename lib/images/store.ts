@@ -6,13 +6,13 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readFile, readdir, rm, stat, unlink } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFile, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { cacheRoot } from "../paths.js";
 import type { ImageLayout } from "./recipe.js";
-import { KbookError } from "../errors/index.js";
 import { removeWorkDir } from "./workdir.js";
 import { isAlive } from "../system/process.js";
+import { acquireFileLock } from "../system/lock.js";
 
 export interface ImageManifest {
   /** Manifest format version. */
@@ -32,13 +32,6 @@ export interface ImageManifest {
 export interface StoredImage {
   dir: string;
   manifest: ImageManifest;
-}
-
-/** The cache root: $KBOOK_CACHE or ~/.cache/kbook. */
-export function cacheRoot(): string {
-  // Absolute, whatever the variable says: image paths end up inside qcow2 overlays as backing
-  // files, which a relative path would resolve against the overlay's own directory.
-  return resolve(process.env.KBOOK_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "kbook"));
 }
 
 export function imagesDir(): string {
@@ -95,45 +88,10 @@ export async function removeImage(image: StoredImage): Promise<void> {
   await rm(image.dir, { recursive: true, force: true });
 }
 
-/**
- * An exclusive lock on a cache key across processes: a lock file holding the owner's pid,
- * created with O_EXCL. A lock whose owner is dead is stale and taken over.
- */
-export async function acquireLock(key: string, onWait?: (ownerPid: number) => void, timeoutMs = 30 * 60_000): Promise<() => Promise<void>> {
-  await mkdir(imagesDir(), { recursive: true });
-  const path = join(imagesDir(), `.${key}.lock`);
-  const started = Date.now();
-  let notified = false;
-  for (;;) {
-    try {
-      const handle = await open(path, "wx");
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return async () => {
-        await unlink(path).catch(() => undefined);
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    }
-    const owner = Number((await readFile(path, "utf8").catch(() => "")).trim());
-    if (!owner || !isAlive(owner)) {
-      // Stale: the owner died mid-build. Its temp directory is removed by the next build.
-      const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: 0 }))).mtimeMs;
-      if (owner || age > 5000) {
-        await unlink(path).catch(() => undefined);
-        continue;
-      }
-    } else if (!notified) {
-      onWait?.(owner);
-      notified = true;
-    }
-    if (Date.now() - started > timeoutMs) {
-      throw new KbookError(`Timed out waiting for another build of ${key} (pid ${owner}).`, { hint: `If no build is running, remove ${path}.` });
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+/** An exclusive lock on an image key across processes (see system/lock.ts). */
+export function acquireLock(key: string, onWait?: (ownerPid: number) => void): Promise<() => Promise<void>> {
+  return acquireFileLock(join(imagesDir(), `.${key}.lock`), key, onWait);
 }
-
 
 /** Removes temp build directories left by builds whose process is gone. */
 export async function cleanStaleBuilds(): Promise<void> {

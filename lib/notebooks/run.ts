@@ -7,9 +7,9 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { execa } from "execa";
 import { KbookError, ToolError, UsageError, tail } from "../errors/index.js";
-import { assetPath } from "../assets.js";
+import { assetPath } from "../paths.js";
 import { JUPYTER_PYTHON } from "../system/doctor.js";
-import { ensureProjectKernelSpec, jupyterPathWith, KERNEL_NAME } from "../../kernel/kernelspec.js";
+import { ensureProjectKernelSpec, jupyterPathWith, KERNEL_NAME } from "./kernelspec.js";
 
 export interface RunNotebookOptions {
   /** Where to save the executed notebook (default: in place). */

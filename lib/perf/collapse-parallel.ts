@@ -10,7 +10,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { packageRoot } from "../assets.js";
+import { packageRoot } from "../paths.js";
 import { firstEvent, PerfScriptCollapser, type CollapseOptions, type CollapsePart } from "./collapse.js";
 import { checkPerfScriptHead } from "./input.js";
 

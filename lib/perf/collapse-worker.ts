@@ -14,4 +14,4 @@ try {
 }
 const part = collapser.endPart();
 const { pool, starts, lengths, counts } = part.stacks;
-parentPort!.postMessage(part, [pool.buffer, starts.buffer, lengths.buffer, counts.buffer]);
+parentPort!.postMessage(part, [pool.buffer, starts.buffer, lengths.buffer, counts.buffer] as ArrayBuffer[]);

@@ -2,7 +2,7 @@
  * The `perf record` command line kbook runs (in a guest or on the host) and what its failures
  * mean. Pure: the adapters in record.ts and record-host.ts run it.
  */
-import { parseDuration } from "../cli/command.js";
+import { parseDuration } from "../progress/index.js";
 import { ToolError, UsageError, tail } from "../errors/index.js";
 import type { ProgressListener } from "../progress/index.js";
 import type { CollapseOptions } from "./collapse.js";

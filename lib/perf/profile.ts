@@ -7,6 +7,7 @@ import { FoldedStacks, parseFolded } from "../flamegraph/folded.js";
 import { renderFlameGraph } from "../flamegraph/render.js";
 import type { FlameGraphOptions } from "../flamegraph/options.js";
 import type { PaletteName } from "../flamegraph/palette.js";
+import { JUPYTER_DISPLAY } from "../viz/mime.js";
 
 const ANNOTATION = /_\[[kwij]\]$/;
 
@@ -124,7 +125,7 @@ export class Profile {
   }
 
   /** Notebook display: the flame graph, with the summary as text. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
+  [JUPYTER_DISPLAY](): Record<string, string> {
     return { "image/svg+xml": this.svg(), "text/plain": this.summary() };
   }
 }

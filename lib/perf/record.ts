@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { ProgressReporter } from "../progress/index.js";
-import type { Guest } from "../vm/guest.js";
+import type { Guest } from "../guest/index.js";
 import { PerfScriptCollapser } from "./collapse.js";
 import { collapseProblem, collapseWarnings } from "./input.js";
 import { formatArgv, perfCapturedSamples, perfFailure, perfRecordArgv, perfWarnings, type PerfRecordOptions } from "./perf-command.js";

@@ -31,7 +31,7 @@ export class StackTable {
   private lengths: number[] = [];
   private counts: number[] = [];
   private hashes: number[] = [];
-  private table = new Int32Array(1 << 14).fill(-1);
+  private table: Int32Array = new Int32Array(1 << 14).fill(-1);
 
   get size(): number {
     return this.starts.length;

@@ -3,6 +3,8 @@
  * Operations take an optional `onProgress` callback; the CLI renders events on the terminal and
  * the Jupyter kernel renders them as a display that updates in place.
  */
+import { UsageError } from "../errors/index.js";
+
 export interface ProgressEvent {
   /** Short name of the current stage, e.g. "mmdebstrap", "mke2fs", "boot". */
   stage: string;
@@ -30,6 +32,16 @@ export class ProgressReporter {
   elapsed(): number {
     return Date.now() - this.started;
   }
+
+  /**
+   * The listener for an operation that runs as one step of this one (an image build inside a
+   * boot): its events keep this operation's clock, and its end is not this operation's end.
+   */
+  nested(): ProgressListener | undefined {
+    const listener = this.listener;
+    if (!listener) return undefined;
+    return ({ done: _done, ...event }) => listener({ ...event, elapsedMs: this.elapsed() });
+  }
 }
 
 /** Formats milliseconds as "1.2 s" or "2 min 05 s". */
@@ -38,4 +50,13 @@ export function formatDuration(ms: number): string {
   const min = Math.floor(ms / 60_000);
   const s = Math.round((ms % 60_000) / 1000);
   return `${min} min ${String(s).padStart(2, "0")} s`;
+}
+
+/** Parses "5s", "500ms", "2m", "1.5" (seconds) into milliseconds. */
+export function parseDuration(text: string, what = "duration"): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*$/.exec(text);
+  if (!m) throw new UsageError(`Invalid ${what} '${text}'.`, { hint: "Write it like 5s, 500ms or 2m." });
+  const n = Number(m[1]);
+  const unit = m[2] ?? "s";
+  return Math.round(unit === "ms" ? n : unit === "s" ? n * 1000 : n * 60_000);
 }

@@ -42,6 +42,15 @@ export const DEPENDENCIES: Dependency[] = [
     versionPattern: /(nbclient .*)/,
     neededFor: "notebooks (kbook run, export via nbconvert, kernel tests)",
   },
+  // Building your own kernel (kbook linux build): Debian's source and the kernel's build tools.
+  { name: "linux-source-6.1", aptPackage: "linux-source-6.1", probe: ["dpkg-query", "-W", "-f", "${Version}\n", "linux-source-6.1"], versionPattern: /^(\d\S*)/, neededFor: "kbook linux build (the default kernel source)" },
+  {
+    name: "kernel build tools",
+    aptPackage: "make flex bison bc libelf-dev libssl-dev dwarves ccache patch",
+    probe: ["dpkg-query", "-W", "-f", "${Package} ${Version}\n", "make", "flex", "bison", "bc", "libelf-dev", "libssl-dev", "dwarves", "ccache", "patch"],
+    versionPattern: /(dwarves \S+)/,
+    neededFor: "kbook linux build (flex, bison, bc, libelf, OpenSSL headers, pahole for BTF, ccache, patch)",
+  },
   { name: "chromium", aptPackage: "chromium", probe: ["chromium", "--version"], versionPattern: /Chromium (\S+)/, neededFor: "browser tests of exported HTML" },
 ];
 

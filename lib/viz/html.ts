@@ -3,7 +3,7 @@
  * reaches the markup goes through `escapeHtml`; the only unescaped input is a `RawHtml` value,
  * which kbook itself produced (an SVG rendered by vega or Plot, another table).
  */
-import { escapeHtml } from "../export/escape.js";
+import { escapeHtml } from "./escape.js";
 
 export { escapeHtml };
 

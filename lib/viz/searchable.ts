@@ -5,7 +5,7 @@
  * `textContent` so no item is ever parsed as HTML.
  */
 import { randomBytes } from "node:crypto";
-import { escapeJsonForScript } from "../export/escape.js";
+import { escapeJsonForScript } from "./escape.js";
 import { escapeHtml } from "./html.js";
 
 export interface SearchableListOptions {

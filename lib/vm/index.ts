@@ -1,7 +1,15 @@
-export { bootVm, planBoot, freeLocalPort, supervisedArgv, type BootOptions, type BootPlan } from "./boot.js";
-export { Vm } from "./vm.js";
+/**
+ * A VM from an image it is given: the QEMU command line, supervision, the guest kit, the boot
+ * and the running guest. It neither builds nor looks up images: lib/images does that, and
+ * lib/boot's `bootVm` composes the two.
+ */
+export { startVm } from "./start.js";
+export { planBoot, type VmOptions, type BootPlan, type BootKernel, type OwnKernel } from "./plan.js";
+export { Vm, gdbTargetOf } from "./vm.js";
+export { checkKernelFile, type BootableImage, type ImageLayout } from "./image.js";
+export { supervisedArgv, launchQemu, freeLocalPort, type QemuProcess } from "./qemu-process.js";
+export { guestKit, type GuestKitMode } from "./kit.js";
 export { buildQemuArgv, kernelCommandLine, formatCommandLine, qemuEscape, AGENT_PORT_NAME, DEFAULT_APPEND, type QemuPlan } from "./argv.js";
 export { ConsoleMonitor, type PanicReport } from "./console.js";
 export { QmpClient } from "./qmp.js";
-export type { ImageRef, BootableImage } from "./image-ref.js";
-export type * from "./guest.js";
+export { GuestPanicError, BootTimeoutError, QemuExitedError, BootInterruptedError, VmNotRunningError } from "./errors.js";

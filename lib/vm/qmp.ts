@@ -1,7 +1,8 @@
 /**
  * A minimal QMP (QEMU Machine Protocol) client over the VM's unix socket: JSON lines, a
  * greeting, `qmp_capabilities`, then commands answered in order. kbook uses it to quit QEMU
- * cleanly and to ask for its status.
+ * cleanly and to ask for its status. Hand-written: QMP is JSON lines over a socket, and a
+ * client library would add a dependency for what these few lines do.
  */
 import { connect, type Socket } from "node:net";
 import { KbookError } from "../errors/index.js";

@@ -2,32 +2,39 @@
  * A running guest: the command channel (through the agent), facts about the guest, and a
  * shutdown that always ends with QEMU gone and its run directory removed.
  */
-import type { ResultPromise } from "execa";
 import type { AgentClient } from "../agent/index.js";
-import type { Guest, GuestExecOptions, GuestExecResult, GuestInfo } from "./guest.js";
-import type { BootPlan } from "./boot.js";
+import type { Guest, GuestExecOptions, GuestExecResult, GuestInfo } from "../guest/index.js";
+import type { BootPlan, BootKernel } from "./plan.js";
+import type { QemuProcess } from "./qemu-process.js";
 import { formatCommandLine } from "./argv.js";
-import { ConsoleMonitor } from "./console.js";
+import { GuestPanicError, VmNotRunningError } from "./errors.js";
 import { QmpClient } from "./qmp.js";
 import { KbookError } from "../errors/index.js";
+import { escapeHtml } from "../viz/escape.js";
+import { JUPYTER_DISPLAY } from "../viz/mime.js";
 import { formatDuration } from "../progress/index.js";
 import { recordPerf, type PerfRecordOptions, type Profile } from "../perf/index.js";
-import { bpftrace, listProbes, type BpftraceResult, type ProbeList } from "../bpftrace/index.js";
+import { bpftrace, listProbes, type BpftraceResult, type BpftraceRunOptions, type ProbeList } from "../bpftrace/index.js";
 import { connectGdb, type GdbSession, type GdbTarget } from "../gdb/index.js";
 
 interface VmParts {
   boot: BootPlan;
-  child: ResultPromise;
-  exitPromise: Promise<{ code: number | null; signal: string | null }>;
-  consoleMonitor: ConsoleMonitor;
+  qemu: QemuProcess;
   started: number;
-  cleanup: () => Promise<void>;
-  stderr: () => string;
-  exited: () => { code: number | null; signal: string | null } | undefined;
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/** What gdb needs to know of a booted kernel to load the best symbols for it. */
+export function gdbTargetOf(kernel: BootKernel): Omit<GdbTarget, "port"> {
+  return {
+    kernelPath: kernel.path,
+    kallsymsPath: kernel.kallsymsPath,
+    vmlinux: kernel.vmlinux,
+    sourceDir: kernel.sourceDir,
+    gdbScriptsDir: kernel.gdbScriptsDir,
+    // Debian's -dbg package is looked up by the release of the image's own kernel only.
+    kernelRelease: kernel.own ? undefined : kernel.release,
+    nokaslr: kernel.nokaslr,
+  };
 }
 
 export class Vm implements Guest {
@@ -51,15 +58,14 @@ export class Vm implements Guest {
   whenReady(timeoutMs = 120_000): Promise<void> {
     this.ready ??= (async () => {
       const hello = await this.agent!.waitReady({ timeoutMs });
-      const { boot } = this.parts;
+      const { image, kernel } = this.parts.boot;
       this.guestInfo = {
         kernelRelease: hello.kernelRelease,
-        recipe: boot.image.kind,
-        imageDir: boot.image.dir,
-        // The image's kallsyms describes the image's kernel only, not one the user brought.
-        kallsymsPath: boot.userKernel ? undefined : boot.image.kallsyms,
-        kernelPath: boot.plan.kernel,
-        nokaslr: /(^| )nokaslr( |$)/.test(boot.plan.append),
+        recipe: image.kind,
+        imageDir: image.dir,
+        kallsymsPath: kernel.kallsymsPath,
+        kernelPath: kernel.path,
+        nokaslr: kernel.nokaslr,
       };
     })();
     return this.ready;
@@ -68,6 +74,11 @@ export class Vm implements Guest {
   get info(): GuestInfo {
     if (!this.guestInfo) throw new KbookError("The guest is not up yet.", { hint: "Await vm.whenReady() (a paused VM runs once gdb continues it)." });
     return this.guestInfo;
+  }
+
+  /** Which kernel booted and what describes it (symbols, sources, KASLR). */
+  get kernel(): BootKernel {
+    return this.parts.boot.kernel;
   }
 
   /** The exact QEMU argv. */
@@ -95,26 +106,23 @@ export class Vm implements Guest {
   }
 
   get pid(): number | undefined {
-    return this.parts.child.pid;
+    return this.parts.qemu.child.pid;
   }
 
   get running(): boolean {
-    return !this.parts.exited();
+    return !this.parts.qemu.exited();
   }
 
   /** The last console lines (boot messages, panics). */
   consoleTail(lines = 40): string {
-    return this.parts.consoleMonitor.lastLines(lines);
+    return this.parts.qemu.console.lastLines(lines);
   }
 
   private channel(): AgentClient {
-    const exit = this.parts.exited();
+    const exit = this.parts.qemu.exited();
     if (exit || !this.agent) {
-      const panic = this.parts.consoleMonitor.panic;
-      throw new KbookError(panic ? `The guest kernel panicked: ${panic.reason}` : "The VM is not running.", {
-        detail: panic?.text,
-        hint: "Boot a new VM with bootVm().",
-      });
+      const panic = this.parts.qemu.console.panic;
+      throw panic ? new GuestPanicError(panic.reason, panic.text) : new VmNotRunningError();
     }
     return this.agent;
   }
@@ -122,9 +130,9 @@ export class Vm implements Guest {
   /** Rewrites a channel failure caused by a panic into an error that says so. */
   private async explain(error: unknown): Promise<never> {
     // The panic is seen as its line starts printing: let the rest of it (and QEMU's exit) arrive.
-    if (this.parts.consoleMonitor.panic) await this.waitExit(1000);
-    const panic = this.parts.consoleMonitor.panic;
-    if (panic) throw new KbookError(`The guest kernel panicked: ${panic.reason}`, { detail: panic.text, cause: error });
+    if (this.parts.qemu.console.panic) await this.waitExit(1000);
+    const panic = this.parts.qemu.console.panic;
+    if (panic) throw new GuestPanicError(panic.reason, panic.text, { cause: error });
     throw error;
   }
 
@@ -149,6 +157,8 @@ export class Vm implements Guest {
    * Runs a bpftrace program in the guest: `vm.bpftrace(program, { duration: "5s" })`, or as a
    * tagged template: vm.bpftrace`kprobe:task_tick_fair { @[kstack] = count(); }`.
    */
+  bpftrace(program: string, options?: BpftraceRunOptions): Promise<BpftraceResult>;
+  bpftrace(strings: TemplateStringsArray, ...values: unknown[]): Promise<BpftraceResult>;
   bpftrace(program: string | TemplateStringsArray, ...rest: unknown[]): Promise<BpftraceResult> {
     return bpftrace(this, program, ...rest);
   }
@@ -170,16 +180,7 @@ export class Vm implements Guest {
       return Promise.reject(new KbookError("This VM has no gdbstub.", { hint: "Boot it with bootVm({ gdb: true }) (paused: true to stop at the first instruction)." }));
     }
     this.gdbSession ??= (async () => {
-      const { boot } = this.parts;
-      const session = await connectGdb({
-        port,
-        kernelPath: boot.plan.kernel,
-        // The image's kallsyms describes the image's kernel only, not one the user brought.
-        kallsymsPath: boot.userKernel ? undefined : boot.image.kallsyms,
-        kernelRelease: boot.image.layout.kernelRelease,
-        nokaslr: /(^| )nokaslr( |$)/.test(boot.plan.append),
-        ...options,
-      });
+      const session = await connectGdb({ port, ...gdbTargetOf(this.kernel), ...options });
       const sync = () => {
         if (session.state === "closed" && !this.closingGdb) {
           // gdb died while attached: QEMU keeps the CPUs halted until told otherwise.
@@ -205,8 +206,8 @@ export class Vm implements Guest {
   }
 
   private async waitExit(ms: number): Promise<boolean> {
-    if (this.parts.exited()) return true;
-    return Promise.race([this.parts.exitPromise.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+    if (this.parts.qemu.exited()) return true;
+    return Promise.race([this.parts.qemu.exitPromise.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
   }
 
   /**
@@ -221,12 +222,12 @@ export class Vm implements Guest {
         await this.gdbSession.then((g) => g.close()).catch(() => undefined);
         this.stoppedReason = null;
       }
-      if (!this.parts.exited() && this.agent && this.guestInfo && !this.stoppedReason) {
+      if (!this.parts.qemu.exited() && this.agent && this.guestInfo && !this.stoppedReason) {
         // sync first: the overlay is thrown away, but a shared 9p folder is not.
         void this.agent.exec(["/bin/sh", "-c", "sync; echo o > /proc/sysrq-trigger"], { reject: false, timeoutMs: 5000 }).catch(() => undefined);
         await this.waitExit(5000);
       }
-      if (!this.parts.exited()) {
+      if (!this.parts.qemu.exited()) {
         try {
           const qmp = await Promise.race([this.qmp(), new Promise<never>((_, f) => setTimeout(() => f(new Error("qmp timeout")), 2000).unref())]);
           await qmp.execute("quit").catch(() => undefined);
@@ -242,18 +243,18 @@ export class Vm implements Guest {
 
   /** Ends QEMU at once (SIGKILL) and removes the run directory. */
   async kill(): Promise<void> {
-    if (!this.parts.exited()) {
-      this.parts.child.kill("SIGKILL");
+    if (!this.parts.qemu.exited()) {
+      this.parts.qemu.child.kill("SIGKILL");
       await this.waitExit(5000);
     }
     this.agent?.close();
     void this.qmpClient?.then((q) => q.close()).catch(() => undefined);
-    await this.parts.cleanup();
+    await this.parts.qemu.cleanup();
   }
 
   /** Notebook display: what is running and how it was started. */
-  [Symbol.for("Jupyter.display")](): Record<string, string> {
-    const state = this.parts.exited() ? "stopped" : this.guestInfo ? `running, up in ${formatDuration(this.bootMs)}` : "starting";
+  [JUPYTER_DISPLAY](): Record<string, string> {
+    const state = this.parts.qemu.exited() ? "stopped" : this.guestInfo ? `running, up in ${formatDuration(this.bootMs)}` : "starting";
     const { boot } = this.parts;
     const text = [
       `VM (${boot.image.kind}, ${boot.plan.accel.toUpperCase()}, ${state})`,

@@ -12,7 +12,7 @@ import {
   BpftraceProgramError,
   runBpftrace,
 } from "../../lib/bpftrace/index.js";
-import { HostGuest, hostHasBpftrace } from "./host-guest.js";
+import { HostGuest, hostHasBpftrace } from "../support/host-guest.js";
 
 const tracefsMounted = existsSync("/sys/kernel/tracing/events");
 

@@ -3,8 +3,6 @@
  * tracepoint histogram, errors, an interrupted run, probe listing. Slow (one boot, ~3 s of
  * bpftrace start-up per run), so every run traces for a short duration.
  */
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BpftraceProbeError,
@@ -13,11 +11,8 @@ import {
   runBpftrace,
   type BpftraceRecord,
 } from "../../lib/bpftrace/index.js";
-import type { Guest } from "../../lib/vm/guest.js";
-
-const VM_INDEX = fileURLToPath(new URL("../../lib/vm/index.ts", import.meta.url));
-
-type BootedVm = Guest & { shutdown(): Promise<void> };
+import { bootVm } from "../../lib/boot/index.js";
+import type { Guest } from "../../lib/guest/index.js";
 
 /** Makes the guest do some file reads while bpftrace traces. */
 function readFilesWhenAttached(vm: Guest): (record: BpftraceRecord) => void {
@@ -28,11 +23,10 @@ function readFilesWhenAttached(vm: Guest): (record: BpftraceRecord) => void {
   };
 }
 
-describe.skipIf(!existsSync(VM_INDEX))("bpftrace in the debian guest", () => {
-  let vm: BootedVm;
+describe("bpftrace in the debian guest", () => {
+  let vm: Awaited<ReturnType<typeof bootVm>>;
 
   beforeAll(async () => {
-    const { bootVm } = (await import(VM_INDEX)) as { bootVm(options: { image?: string }): Promise<BootedVm> };
     vm = await bootVm({ image: "debian" });
   }, 900_000);
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { applyStackMode, bpftrace, bpftraceTag, runBpftrace, type BpftraceRecord } from "../../lib/bpftrace/index.js";
 import { BpftraceProgramError } from "../../lib/bpftrace/errors.js";
-import { HostGuest, hostHasBpftrace } from "./host-guest.js";
+import { HostGuest, hostHasBpftrace } from "../support/host-guest.js";
 
 describe("applyStackMode", () => {
   it("rewrites bare kstack/ustack only", () => {

@@ -22,6 +22,12 @@ describe("ansiToHtml", () => {
     );
   });
 
+  test("gcc's coloured diagnostics (SGR mixed with erase-line) keep bold and colour", () => {
+    expect(ansiToHtml("\x1b[01m\x1b[Kt.c:1:1:\x1b[m\x1b[K \x1b[01;31m\x1b[Kerror: \x1b[m\x1b[Kfoo")).toBe(
+      '<span class="ansi-bold">t.c:1:1:</span> <span class="ansi-red-fg ansi-bold">error: </span>foo',
+    );
+  });
+
   test("cursor movement, OSC links and titles are dropped", () => {
     expect(ansiToHtml("a\x1b[2Kb\x1b]8;;https://x\x07link\x1b]8;;\x07\x1b[?25l")).toBe("ablink");
   });

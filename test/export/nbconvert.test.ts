@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { assetPath } from "../../lib/assets.js";
+import { assetPath } from "../../lib/paths.js";
 import { openInChromium } from "./browser.js";
 import { articleNotebook, HOSTILE, hostileNotebook } from "./notebooks.js";
 

@@ -7,7 +7,8 @@ import { parseCommandArgs, type Command } from "../../lib/cli/command.js";
 import { diffFoldedCommand } from "../../lib/cli/commands/diff-folded.js";
 import { flamegraphCommand } from "../../lib/cli/commands/flamegraph.js";
 import { UsageError } from "../../lib/errors/index.js";
-import { peerExpected, peerInput } from "../perf/peer.js";
+import { GUEST_DD_FOLDED, capturePath } from "../perf/captures.js";
+import { hostHasPerf } from "../support/host-guest.js";
 import { drawnFrames } from "./svg-titles.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kbook-flamegraph-cli-"));
@@ -25,20 +26,20 @@ describe("kbook flamegraph", () => {
   it("detects perf script text and folded stacks, giving the same graph", async () => {
     const fromScript = join(dir, "script.svg");
     const fromFolded = join(dir, "folded.svg");
-    await run(flamegraphCommand, [peerInput("perf-vertx-stacks-01"), "--all", "--colors", "java", "-o", fromScript]);
-    await run(flamegraphCommand, [peerExpected("perf-vertx-stacks-01", "all"), "--colors", "java", "-o", fromFolded]);
+    await run(flamegraphCommand, [capturePath("guest-dd"), "--all", "--colors", "java", "-o", fromScript]);
+    await run(flamegraphCommand, [GUEST_DD_FOLDED, "--colors", "java", "-o", fromFolded]);
     expect(titles(fromScript)).toEqual(titles(fromFolded));
     expect(titles(fromScript).length).toBeGreaterThan(100);
   });
 
   it("--input names the kind; the wrong one fails with the first bad line", async () => {
-    await expect(run(flamegraphCommand, [peerInput("perf-dd-stacks-01"), "--input", "folded", "-o", join(dir, "x.svg")])).rejects.toThrow(/Line \d+ is not a folded stack/);
-    await expect(run(flamegraphCommand, [peerInput("perf-dd-stacks-01"), "--input", "bogus"])).rejects.toThrow(/Unknown --input/);
+    await expect(run(flamegraphCommand, [capturePath("guest-dd"), "--input", "folded", "-o", join(dir, "x.svg")])).rejects.toThrow(/Line \d+ is not a folded stack/);
+    await expect(run(flamegraphCommand, [capturePath("guest-dd"), "--input", "bogus"])).rejects.toThrow(/Unknown --input/);
   });
 
   it("passes flamegraph.pl's options through", async () => {
     const out = join(dir, "opts.svg");
-    await run(flamegraphCommand, [peerExpected("perf-dd-stacks-01", "pid"), "--title", "dd", "--subtitle", "sub", "--width", "900", "--minwidth", "1%", "--countname", "ns", "--inverted", "-o", out]);
+    await run(flamegraphCommand, [GUEST_DD_FOLDED, "--title", "dd", "--subtitle", "sub", "--width", "900", "--minwidth", "1%", "--countname", "ns", "--inverted", "-o", out]);
     const svg = readFileSync(out, "utf8");
     expect(svg).toMatch(/<svg [^>]*width="900"/);
     expect(svg).toContain(">dd</text>");
@@ -48,16 +49,16 @@ describe("kbook flamegraph", () => {
 
   it("--cp writes a palette file and reuses it", async () => {
     const palette = join(dir, "palette.map");
-    writeFileSync(palette, "dd-?->rgb(1,2,3)\n");
+    writeFileSync(palette, "dd->rgb(1,2,3)\n");
     const out = join(dir, "cp.svg");
-    await run(flamegraphCommand, [peerExpected("perf-dd-stacks-01", "pid"), "--cp", "--palette-file", palette, "-o", out]);
-    expect(drawnFrames(readFileSync(out, "utf8")).find((f) => f.title.startsWith("dd-? "))!.fill).toBe("rgb(1,2,3)");
+    await run(flamegraphCommand, [GUEST_DD_FOLDED, "--cp", "--palette-file", palette, "-o", out]);
+    expect(drawnFrames(readFileSync(out, "utf8")).find((f) => f.title.startsWith("dd "))!.fill).toBe("rgb(1,2,3)");
     const map = readFileSync(palette, "utf8");
     expect(map).toMatch(/^\[unknown\]->rgb\(\d+,\d+,\d+\)$/m);
-    expect(map).toContain("dd-?->rgb(1,2,3)\n");
+    expect(map).toContain("dd->rgb(1,2,3)\n");
   });
 
-  it.skipIf(execaSync("perf", ["--version"], { reject: false }).exitCode !== 0 || process.getuid?.() !== 0)(
+  it.skipIf(!hostHasPerf())(
     "reads a perf.data file by running perf script",
     async () => {
       const data = join(dir, "perf.data");
@@ -82,7 +83,7 @@ describe("kbook flamegraph", () => {
   });
 
   it("renders a pipeline from standard input (collapse | flamegraph)", async () => {
-    const result = await execa("npx", ["vite-node", "lib/cli/main.ts", "collapse"], { inputFile: peerInput("perf-js-stacks-01") }).pipe(
+    const result = await execa("npx", ["vite-node", "lib/cli/main.ts", "collapse"], { inputFile: capturePath("host-node-jit") }).pipe(
       "npx",
       ["vite-node", "lib/cli/main.ts", "flamegraph", "--colors", "js"],
       { reject: false },

@@ -3,7 +3,8 @@ import { execaSync } from "execa";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../lib/errors/index.js";
 import { renderFlameGraph, renderFlameGraphDetailed } from "../../lib/flamegraph/index.js";
-import { PEER_OPTIONS, peerCaptures, peerExpected } from "../perf/peer.js";
+import { collapsePerfScriptFile } from "../../lib/perf/index.js";
+import { CAPTURES, COLLAPSE_FLAGS, GUEST_DD_FOLDED, capturePath } from "../perf/captures.js";
 import { drawnFrames } from "./svg-titles.js";
 
 /**
@@ -49,17 +50,19 @@ function expectedTitles(folded: string): string[] {
 }
 
 describe("same frames, counts and percentages as flamegraph.pl", () => {
-  const cases = peerCaptures().flatMap((name) => PEER_OPTIONS.map((option) => [name, option] as const));
-  it.each(cases)("%s --%s", (name, option) => {
-    const folded = readFileSync(peerExpected(name, option), "utf8");
+  // Folded stacks of every kind the collapser writes: kbook's captures with each flag.
+  const cases = CAPTURES.flatMap((name) => COLLAPSE_FLAGS.map((flag) => [name, flag] as const));
+  it.each(cases)("%s --%s", (name, flag) => {
+    const folded = collapsePerfScriptFile(capturePath(name), { [flag]: true }).folded.toString();
     const titles = drawnFrames(renderFlameGraph(folded, { minwidth: 0 })).map((f) => f.title).sort();
     expect(titles).toEqual(expectedTitles(folded));
   });
 
   it("--minwidth leaves out exactly the frames narrower than it", () => {
-    const folded = readFileSync(peerExpected("perf-vertx-stacks-01", "all"), "utf8");
+    const folded = readFileSync(GUEST_DD_FOLDED, "utf8");
     const all = renderFlameGraphDetailed(folded, { minwidth: 0 });
-    for (const minwidth of ["0.1", "2", "1%"]) {
+    // A sample of guest-dd is about 6 pixels wide: 0.1 leaves out nothing, 7 and 1% do.
+    for (const minwidth of ["0.1", "7", "1%"]) {
       const pruned = renderFlameGraphDetailed(folded, { minwidth });
       const frames = drawnFrames(pruned.svg);
       const allFrames = drawnFrames(all.svg);
@@ -68,6 +71,7 @@ describe("same frames, counts and percentages as flamegraph.pl", () => {
       const count = (t: string) => Number(/ \(([\d,]+) samples/.exec(t)![1]!.replace(/,/g, ""));
       expect(frames.length).toBe(allFrames.filter((f) => count(f.title) >= limit).length);
       expect(pruned.frames + pruned.pruned).toBe(all.frames);
+      expect(pruned.pruned > 0).toBe(minwidth !== "0.1");
     }
   });
 });

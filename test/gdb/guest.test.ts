@@ -4,7 +4,6 @@
  * check that the stub listens on 127.0.0.1 only and that no gdb or QEMU is left behind.
  */
 import { execa } from "execa";
-import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +12,6 @@ import type { GdbSession } from "../../lib/gdb/session.js";
 import type { StoredImage } from "../../lib/images/index.js";
 import { isRunning } from "../support/processes.js";
 
-const vmIndex = resolve(import.meta.dirname, "../../lib/vm/index.ts");
 const cli = resolve("dist/lib/cli/main.js");
 
 /** Live processes named `command` whose command line contains every one of `words`. */
@@ -77,12 +75,12 @@ async function gdbFor(vm: Vm, image: StoredImage): Promise<GdbSession> {
   return session;
 }
 
-describe.skipIf(!existsSync(vmIndex))("gdb on the Debian guest through QEMU's gdbstub", () => {
+describe("gdb on the Debian guest through QEMU's gdbstub", () => {
   let image: StoredImage;
-  let bootVm: (typeof import("../../lib/vm/index.js"))["bootVm"];
+  let bootVm: (typeof import("../../lib/boot/index.js"))["bootVm"];
 
   beforeAll(async () => {
-    ({ bootVm } = await import("../../lib/vm/index.js"));
+    ({ bootVm } = await import("../../lib/boot/index.js"));
     const { testImage } = await import("../support/images.js");
     image = await testImage("debian");
   });

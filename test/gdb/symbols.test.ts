@@ -120,6 +120,26 @@ describe("resolveKernelSymbols", () => {
     await expect(resolveKernelSymbols({ kernelPath: program, vmlinux: samplePath })).rejects.toBeInstanceOf(UsageError);
   });
 
+  it("turns every bad --vmlinux into a usage error that says what to pass", async () => {
+    const truncated = join(dir, "truncated-vmlinux");
+    writeFileSync(truncated, readFileSync("/bin/true").subarray(0, 40)); // an ELF magic, then nothing
+    const elf32 = join(dir, "elf32");
+    const head = Buffer.from(readFileSync("/bin/true").subarray(0, 4096));
+    head[4] = 1; // ELFCLASS32
+    writeFileSync(elf32, head);
+    for (const [vmlinux, message] of [
+      [dir, /is not a file/],
+      [truncated, /is a truncated ELF file/],
+      [elf32, /is not a 64-bit little-endian ELF file/],
+      [join(dir, "absent"), /No vmlinux at/],
+    ] as const) {
+      const error = await resolveKernelSymbols({ kernelPath: "/bin/true", vmlinux }).catch((e) => e);
+      expect(error, String(vmlinux)).toBeInstanceOf(UsageError);
+      expect(error.message).toMatch(message);
+      expect(error.hint).toMatch(/vmlinux/);
+    }
+  });
+
   it("reads the GNU build ID as readelf does", async () => {
     const readelf = execFileSync("readelf", ["-n", "/bin/sleep"], { encoding: "utf8" });
     const id = /Build ID: ([0-9a-f]+)/.exec(readelf)![1];

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
-import { packageRoot, assetPath } from "../../lib/assets.js";
+import { packageRoot, assetPath } from "../../lib/paths.js";
 import { CellCompiler, type CompileOutcome } from "../../kernel/typescript/cell-compiler.js";
 import { checkCompleteness } from "../../kernel/typescript/cell-source.js";
 import { CellSourceMap } from "../../kernel/typescript/source-map.js";

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
-import { packageRoot } from "../../lib/assets.js";
+import { packageRoot } from "../../lib/paths.js";
 
 const cli = join(packageRoot(), "dist", "lib", "cli", "main.js");
 const main = join(packageRoot(), "dist", "kernel", "main.js");

@@ -6,8 +6,8 @@
 import { beforeAll, describe, expect, test } from "vitest";
 import { execa } from "execa";
 import { join } from "node:path";
-import { packageRoot } from "../../lib/assets.js";
-import { ensureProjectKernelSpec, jupyterPathWith } from "../../kernel/kernelspec.js";
+import { packageRoot } from "../../lib/paths.js";
+import { ensureProjectKernelSpec, jupyterPathWith } from "../../lib/notebooks/kernelspec.js";
 
 const RUNNER = `
 import json, sys, unittest

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { packageRoot } from "../../lib/assets.js";
+import { packageRoot } from "../../lib/paths.js";
 import { KernelClient } from "../../kernel/protocol/client.js";
 import type { JupyterMessage } from "../../kernel/protocol/wire.js";
 import { readFile } from "node:fs/promises";
@@ -33,7 +33,6 @@ async function qemuStartedBy(root: number): Promise<number[]> {
 
 
 const main = join(packageRoot(), "dist", "kernel", "main.js");
-const haveVm = existsSync(join(packageRoot(), "lib", "vm", "index.ts"));
 
 function stdout(outputs: JupyterMessage[]): string {
   return outputs.filter((m) => m.header.msg_type === "stream" && m.content.name === "stdout").map((m) => String(m.content.text)).join("");
@@ -46,7 +45,7 @@ async function startKernel(): Promise<KernelClient> {
   return client;
 }
 
-describe.skipIf(!haveVm)("guest magics (busybox VM booted by a cell)", () => {
+describe("guest magics (busybox VM booted by a cell)", () => {
   let client: KernelClient;
 
   beforeAll(async () => {
@@ -102,7 +101,7 @@ describe.skipIf(!haveVm)("guest magics (busybox VM booted by a cell)", () => {
   });
 });
 
-describe.skipIf(!haveVm)("guest magics (the default debian VM)", () => {
+describe("guest magics (the default debian VM)", () => {
   let client: KernelClient;
 
   beforeAll(async () => {

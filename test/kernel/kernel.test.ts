@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { packageRoot } from "../../lib/assets.js";
+import { packageRoot } from "../../lib/paths.js";
 import { KernelClient } from "../../kernel/protocol/client.js";
 import type { JupyterMessage } from "../../kernel/protocol/wire.js";
 

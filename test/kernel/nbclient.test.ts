@@ -8,7 +8,7 @@ import { execa } from "execa";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { packageRoot } from "../../lib/assets.js";
+import { packageRoot } from "../../lib/paths.js";
 
 interface Output {
   output_type: string;

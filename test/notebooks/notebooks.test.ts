@@ -32,6 +32,7 @@ const NOTEBOOKS = [
   "03-gdb-on-the-kernel",
   "04-reading-a-flame-graph",
   "05-bpftrace",
+  "06-change-the-kernel",
 ];
 
 const minutes = (n: number) => n * 60_000;
@@ -64,7 +65,7 @@ function expectStacksTopped(listing: string, fn: string, minimumTotal: number): 
 describe("the notebooks as committed", () => {
   const notebooks = NOTEBOOKS.map((name) => ({ name, nb: readNotebook(join(NOTEBOOKS_DIR, `${name}.ipynb`)) }));
 
-  it("are exactly the tutorial's six, each tested below", () => {
+  it("are exactly the tutorial's seven, each tested below", () => {
     expect(readdirSync(NOTEBOOKS_DIR).filter((f) => f.endsWith(".ipynb")).sort()).toEqual(NOTEBOOKS.map((n) => `${n}.ipynb`));
   });
 
@@ -262,5 +263,45 @@ describe("the notebooks executed headless with kbook run", () => {
       expect(text(nb, "opens-data")).toMatch(/processAndFile: 'cat,\/etc\/hostname'/);
     },
     minutes(15),
+  );
+
+  it(
+    "06 builds the learn kernel, debugs it at source level, patches fs/open.c and sees the change",
+    async () => {
+      // A cold cache builds the kernel in the first cell (minutes on two cores).
+      const nb = await executed("06-change-the-kernel", 1800);
+      expect(text(nb, "build-kernel")).toMatch(/release: '6\.1\.\d+'/);
+      const config = text(nb, "config");
+      for (const option of ["DEBUG_INFO_DWARF5", "DEBUG_INFO_BTF", "GDB_SCRIPTS", "VIRTIO_CONSOLE", "PVH"]) expect(config).toContain(`CONFIG_${option}=y`);
+      expect(text(nb, "boot")).toMatch(/'6\.1\.\d+\\n\/sys\/kernel\/btf\/vmlinux\\n\d+\\n'/);
+
+      const stop = text(nb, "gdb-break");
+      expect(stop).toContain('filename = "/etc/hostname", symbols from vmlinux with DWARF: true');
+      expect(stop).toMatch(/stopped \(breakpoint 1\) in do_sys_openat2 at 0x[0-9a-f]+ \(\S*fs\/open\.c:\d+\)/);
+      expect(stop).toMatch(/^=> +\d+ /m); // the source line the stop is at
+      expect(outputData(cellById(nb, "gdb-break"), "text/html").join("")).toContain("kbook-gdb-current");
+      const values = text(nb, "gdb-values");
+      expect(values).toContain("'struct open_how * how'");
+      expect(values).toMatch(/how: \{ flags: \d+, mode: \d+, resolve: 0 \}/);
+      expect(values).toContain("comm: 'cat'");
+      const bt = text(nb, "gdb-bt");
+      expect(bt).toMatch(/#0  do_sys_openat2 \(dfd=(dfd@entry=)?-100, filename=/);
+      expect(bt).toMatch(/entry_SYSCALL_64 \(\) at \S*arch\/x86\/entry\/entry_64\.S:\d+/);
+      expect(bt).toMatch(/^\d+\s.*static long do_sys_openat2|^\d+\s+struct open_flags op;/m); // list
+      expect(text(nb, "gdb-lx")).toMatch(/\s1\s+\S+/);
+      expect(text(nb, "gdb-continue")).toBe("'kbook\\n'");
+
+      expect(text(nb, "patch")).toContain("files: [ 'fs/open.c' ], alreadyDone: false");
+      const rebuild = text(nb, "rebuild");
+      expect(rebuild).toContain("cached: false");
+      expect(Number(/objectsCompiled: (\d+)/.exec(rebuild)?.[1])).toBeLessThan(20);
+      expect(text(nb, "boot-patched")).toMatch(/kbook: cat opened \/etc\/hostname \(\d+ so far\)/);
+      expect(text(nb, "kfunc")).toMatch(/\/etc\/hostname \(open \d+ by cat\)/);
+      const atNew = text(nb, "gdb-new");
+      expect(atNew).toMatch(/stopped \(breakpoint 1\) in kbook_note_open/);
+      expect(atNew).toContain('pr_info("kbook: cat opened');
+      expect(text(nb, "undo")).toContain("files: [ 'fs/open.c' ], alreadyDone: false");
+    },
+    minutes(40),
   );
 });

@@ -9,19 +9,12 @@ import { execaSync } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { ToolError } from "../../lib/errors/index.js";
 import { PerfPermissionError, collapsePerfData, recordPerfOnHost } from "../../lib/perf/index.js";
-
-function perfWorks(): boolean {
-  try {
-    return execaSync("perf", ["--version"], { reject: false }).exitCode === 0 && process.getuid?.() === 0;
-  } catch {
-    return false;
-  }
-}
+import { hostHasPerf } from "../support/host-guest.js";
 
 const dir = mkdtempSync(join(tmpdir(), "kbook-perf-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.skipIf(!perfWorks())("perf record on the host", () => {
+describe.skipIf(!hostHasPerf())("perf record on the host", () => {
   it("profiles dd, with stacks, and keeps perf.data when asked", async () => {
     const data = join(dir, "dd.data");
     const profile = await recordPerfOnHost({

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../lib/errors/index.js";
 import { collapsePerfScript, collapsePerfScriptFile, detectTextKind } from "../../lib/perf/index.js";
-import { peerExpected, peerInput } from "./peer.js";
+import { GUEST_DD_FOLDED, capturePath } from "./captures.js";
 
 function usageError(run: () => unknown): UsageError {
   try {
@@ -37,14 +37,14 @@ describe("bad input gives a clear UsageError", () => {
   });
 
   it("folded stacks given to collapse", () => {
-    const error = usageError(() => collapsePerfScriptFile(peerExpected("perf-dd-stacks-01", "pid")));
-    expect(error.message).toMatch(/line 1 did not parse: "dd-\?;\[unknown\];\[dd\] 10101010"/);
+    const error = usageError(() => collapsePerfScriptFile(GUEST_DD_FOLDED));
+    expect(error.message).toContain('line 1 did not parse: "dd;[ld-linux-x86-64.so.2] 6688962"');
   });
 
   it("an event filter that matches nothing lists the events present", () => {
-    const error = usageError(() => collapsePerfScriptFile(peerInput("perf-cycles-instructions-01"), { eventFilter: "branches" }));
+    const error = usageError(() => collapsePerfScriptFile(capturePath("guest-sort-events"), { eventFilter: "branches" }));
     expect(error.message).toMatch(/No samples of event 'branches'/);
-    expect(error.hint).toMatch(/instructions \(\d+\)/);
+    expect(error.hint).toBe("The events present are: page-faults (22), cpu-clock (453).");
   });
 
   it("only comments", () => {
@@ -63,8 +63,8 @@ describe("warnings for input that still collapses", () => {
 
 describe("input kind detection", () => {
   it("tells perf script from folded stacks", () => {
-    expect(detectTextKind(readFileSync(peerInput("perf-java-stacks-01"), "utf8"))).toBe("perf-script");
-    expect(detectTextKind(readFileSync(peerExpected("perf-java-stacks-01", "all"), "utf8"))).toBe("folded");
+    expect(detectTextKind(readFileSync(capturePath("host-node-jit"), "utf8"))).toBe("perf-script");
+    expect(detectTextKind(readFileSync(GUEST_DD_FOLDED, "utf8"))).toBe("folded");
     expect(detectTextKind("just some words\n")).toBeUndefined();
   });
 });

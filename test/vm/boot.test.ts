@@ -3,17 +3,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bootVm, type Vm } from "../../lib/vm/index.js";
+import { bootVm } from "../../lib/boot/index.js";
+import { BootTimeoutError, GuestPanicError, QemuExitedError, type Vm } from "../../lib/vm/index.js";
 import { UsageError, KbookError } from "../../lib/errors/index.js";
 import { testImage, qemuPids } from "../support/images.js";
+import type { ProgressEvent } from "../../lib/progress/index.js";
 
 describe("busybox guest", () => {
   let vm: Vm;
+  const progress: ProgressEvent[] = [];
   beforeAll(async () => {
-    vm = await bootVm({ image: (await testImage("busybox")).dir });
+    await testImage("busybox");
+    // By name, so the boot goes through the image cache (a hit) as a notebook's does.
+    vm = await bootVm({ image: "busybox", onProgress: (e) => progress.push(e) });
   });
   afterAll(async () => {
     await vm?.shutdown();
@@ -24,6 +29,15 @@ describe("busybox guest", () => {
     expect(vm.info.nokaslr).toBe(true);
     expect(vm.commandLine).toMatch(/qemu-system-x86_64 .*-kernel \S+vmlinu/);
     expect(vm.kernelCommandLine).toMatch(/console=ttyS0 nokaslr/);
+  });
+
+  it("reports the boot's progress on one clock, with one end", () => {
+    const stages = progress.map((e) => e.stage);
+    expect(stages).toContain("cached"); // the image lookup, nested in the boot
+    expect(stages.at(-1)).toBe("ready");
+    expect(progress.filter((e) => e.done).map((e) => e.stage)).toEqual(["ready"]);
+    const times = progress.map((e) => e.elapsedMs);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
   });
 
   it("runs argv and scripts with separate stdout, stderr and the exit status", async () => {
@@ -103,7 +117,13 @@ describe("boot failures", () => {
   it("reports a kernel panic at once, with the panic text", async () => {
     const vm = await bootVm({ image: (await testImage("busybox")).dir });
     const started = Date.now();
-    await expect(vm.exec("echo c > /proc/sysrq-trigger")).rejects.toThrow(/panicked: sysrq triggered crash/);
+    const error = await vm.exec("echo c > /proc/sysrq-trigger").catch((e) => e);
+    expect(error).toBeInstanceOf(GuestPanicError);
+    expect((error as GuestPanicError).message).toMatch(/panicked: sysrq triggered crash/);
+    expect((error as GuestPanicError).reason).toBe("sysrq triggered crash");
+    expect((error as GuestPanicError).panicText).toMatch(/Kernel panic - not syncing/);
+    // Later calls say the same, typed, instead of "not running".
+    await expect(vm.exec("true")).rejects.toBeInstanceOf(GuestPanicError);
     expect(Date.now() - started).toBeLessThan(15_000);
     await vm.shutdown();
     expect(vm.running).toBe(false);
@@ -112,15 +132,33 @@ describe("boot failures", () => {
   it("recognises a panic during boot without waiting for the timeout", async () => {
     const started = Date.now();
     const error = await bootVm({ image: (await testImage("busybox")).dir, append: "rdinit=/no/such/init", bootTimeoutMs: 60_000 }).catch((e) => e);
-    expect(error).toBeInstanceOf(KbookError);
+    expect(error).toBeInstanceOf(GuestPanicError);
     expect((error as KbookError).message).toMatch(/panicked during boot: (No working init found|VFS: Unable to mount root fs)/);
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it("explains a boot timeout with the last console lines", async () => {
     const error = await bootVm({ image: (await testImage("busybox")).dir, bootTimeoutMs: 1500, verbose: true }).catch((e) => e);
-    expect(error).toBeInstanceOf(KbookError);
+    expect(error).toBeInstanceOf(BootTimeoutError);
     expect((error as KbookError).message).toMatch(/did not come up within 1.5 s/);
     expect((error as KbookError).detail ?? "").toMatch(/\S/);
+    expect((error as BootTimeoutError).timeoutMs).toBe(1500);
+  });
+
+  it("says QEMU exited, with its stderr, when QEMU refuses the machine", async () => {
+    // An initrd larger than guest memory: QEMU's x86 loader refuses it and exits before the guest runs.
+    const dir = await mkdtemp(join(tmpdir(), "kbook-big-initrd-"));
+    const initrd = join(dir, "initrd.img");
+    await writeFile(initrd, "");
+    await truncate(initrd, 300 * 1024 * 1024); // sparse: no disk used
+    try {
+      const error = await bootVm({ image: (await testImage("busybox")).dir, initrd, memory: 128 }).catch((e) => e);
+      expect(error).toBeInstanceOf(QemuExitedError);
+      expect((error as QemuExitedError).tool).toBe("qemu");
+      expect((error as QemuExitedError).message).toMatch(/QEMU exited during boot \(code 1\)/);
+      expect((error as QemuExitedError).stderrTail).toMatch(/initrd/i);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

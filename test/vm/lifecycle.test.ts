@@ -7,7 +7,7 @@ import { execa } from "execa";
 import { writeFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { bootVm } from "../../lib/vm/index.js";
+import { bootVm } from "../../lib/boot/index.js";
 import { sha256File } from "../../lib/images/index.js";
 import { testImage, qemuPids } from "../support/images.js";
 import { isRunning } from "../support/processes.js";
@@ -42,7 +42,7 @@ describe("VM lifecycle", () => {
     const script = join(dir, "parent.mjs");
     await writeFile(
       script,
-      `import { bootVm } from ${JSON.stringify(resolve("dist/lib/vm/index.js"))};\n` +
+      `import { bootVm } from ${JSON.stringify(resolve("dist/lib/boot/index.js"))};\n` +
         `const vm = await bootVm({ image: ${JSON.stringify(image.dir)} });\n` +
         `console.log("QEMU " + vm.pid);\nsetInterval(() => {}, 1000);\n`,
     );

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bootVm } from "../../lib/vm/index.js";
+import { bootVm } from "../../lib/boot/index.js";
 import { UsageError } from "../../lib/errors/index.js";
 import { testImage } from "../support/images.js";
 

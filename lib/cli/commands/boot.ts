@@ -1,12 +1,14 @@
 import type { Command, ParsedArgs } from "../command.js";
-import { numberOption, parseDuration, stringOption } from "../command.js";
-import type { BootOptions } from "../../vm/index.js";
+import { numberOption, stringOption } from "../command.js";
+import { parseDuration } from "../../progress/index.js";
+import type { BootOptions } from "../../boot/index.js";
 import { terminalProgress } from "../progress.js";
 import { UsageError } from "../../errors/index.js";
 
 export const vmOptions = {
   image: { type: "string", value: "NAME", description: "image: debian (default), busybox, a cache key or an image directory" },
   kernel: { type: "string", value: "PATH", description: "boot your own kernel (bzImage or vmlinux) instead of the image's" },
+  linux: { type: "string", value: "NAME|DIR", description: "boot a kernel built with 'kbook linux build' (its name, key or directory)" },
   initrd: { type: "string", value: "PATH", description: "your own initrd" },
   append: { type: "string", value: "ARGS", description: "extra kernel command line words" },
   memory: { type: "string", value: "MIB", description: "guest memory in MiB (default 1024)" },
@@ -22,6 +24,7 @@ export function bootOptionsFromArgs(args: ParsedArgs): BootOptions {
   return {
     image: stringOption(args, "image"),
     kernel: stringOption(args, "kernel"),
+    linux: stringOption(args, "linux"),
     initrd: stringOption(args, "initrd"),
     append: stringOption(args, "append"),
     memory: numberOption(args, "memory"),
@@ -47,8 +50,8 @@ export const bootCommand: Command = {
   },
   async run(args) {
     const options = bootOptionsFromArgs(args);
-    const { bootVm } = await import("../../vm/index.js");
-    const { attachShell } = await import("../../vm/shell.js");
+    const { bootVm } = await import("../../boot/index.js");
+    const { attachShell } = await import("../../boot/shell.js");
     if (args.values.shell) {
       if (args.positionals.length) throw new UsageError("--shell and a command cannot be combined.");
       await attachShell(options);

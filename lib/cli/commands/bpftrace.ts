@@ -86,7 +86,7 @@ async function runInGuest(args: ParsedArgs): Promise<BpftraceResult> {
     process.off("SIGINT", onSigint);
     stop.abort();
   };
-  const { bootVm } = await import("../../vm/index.js");
+  const { bootVm } = await import("../../boot/index.js");
   const { runBpftrace } = await import("../../bpftrace/index.js");
   const vm = await bootVm(bootOptionsFromArgs(args));
   try {

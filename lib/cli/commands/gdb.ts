@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { Command } from "../command.js";
 import { stringOption } from "../command.js";
 import { bootOptionsFromArgs, vmOptions } from "./boot.js";
@@ -7,7 +6,7 @@ import { terminalProgress } from "../progress.js";
 export const gdbCommand: Command = {
   name: "gdb",
   summary: "Boot a guest paused and debug its kernel with gdb in this terminal",
-  usage: "kbook gdb [--image NAME] [--kernel PATH] [--vmlinux PATH] [--break FUNCTION]... [options]",
+  usage: "kbook gdb [--image NAME] [--linux NAME | --kernel PATH] [--vmlinux PATH] [--break FUNCTION]... [options]",
   description:
     "Boots the guest with its CPUs held at reset and QEMU's gdbstub on 127.0.0.1, loads the best\n" +
     "symbols there are (your vmlinux; Debian's -dbg package with --debian-symbols; otherwise names\n" +
@@ -21,25 +20,19 @@ export const gdbCommand: Command = {
     continue: { type: "boolean", description: "continue right after connecting (with --break: run to the breakpoint)" },
   },
   async run(args) {
-    const { bootVm } = await import("../../vm/index.js");
-    const { resolveImage } = await import("../../vm/image-ref.js");
+    const { bootVm } = await import("../../boot/index.js");
+    const { gdbTargetOf } = await import("../../vm/index.js");
     const { resolveKernelSymbols } = await import("../../gdb/symbols.js");
     const { runInteractiveGdb } = await import("../../gdb/interactive.js");
-    const { isElfFile } = await import("../../gdb/elf.js");
     const options = bootOptionsFromArgs(args);
     const onProgress = terminalProgress("gdb");
-    const image = await resolveImage(options.image, onProgress);
-    const userKernel = options.kernel;
-    const vm = await bootVm({ ...options, image, gdb: true, paused: true });
+    const vm = await bootVm({ ...options, onProgress, gdb: true, paused: true });
     try {
+      const vmlinux = stringOption(args, "vmlinux");
       const symbols = await resolveKernelSymbols({
-        kernelPath: userKernel ?? join(image.dir, image.layout.vmlinux ?? image.layout.kernel),
-        // The image's kallsyms describes the image's kernel, not one the user brought.
-        kallsymsPath: userKernel ? undefined : image.kallsyms,
-        vmlinux: stringOption(args, "vmlinux") ?? (userKernel && (await isElfFile(userKernel).catch(() => false)) ? userKernel : undefined),
+        ...gdbTargetOf(vm.kernel),
+        ...(vmlinux ? { vmlinux } : {}),
         debianDebug: Boolean(args.values["debian-symbols"]),
-        kernelRelease: userKernel ? undefined : image.layout.kernelRelease,
-        nokaslr: /(^| )nokaslr( |$)/.test(vm.kernelCommandLine),
         onProgress,
       });
       process.stderr.write(`[gdb] symbols: ${symbols.path ?? "none"} (${symbols.source}${symbols.dwarf ? ", DWARF" : ", names only"})\n`);

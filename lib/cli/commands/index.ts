@@ -14,5 +14,6 @@ import { collapseCommand } from "./collapse.js";
 import { flamegraphCommand } from "./flamegraph.js";
 import { diffFoldedCommand } from "./diff-folded.js";
 import { bpftraceCommand } from "./bpftrace.js";
+import { linuxCommand } from "./linux.js";
 
-export const commands: Command[] = [startCommand, doctorCommand, imageCommand, bootCommand, exportCommand, gdbCommand, kernelCommand, runCommand, collapseCommand, flamegraphCommand, diffFoldedCommand, bpftraceCommand];
+export const commands: Command[] = [startCommand, doctorCommand, imageCommand, bootCommand, exportCommand, gdbCommand, linuxCommand, kernelCommand, runCommand, collapseCommand, flamegraphCommand, diffFoldedCommand, bpftraceCommand];

@@ -1,7 +1,7 @@
 import type { Command } from "../command.js";
 import { stringOption } from "../command.js";
 import { UsageError } from "../../errors/index.js";
-import { installKernelSpec, KERNEL_DISPLAY_NAME, KERNEL_NAME, type InstallTarget } from "../../../kernel/kernelspec.js";
+import { installKernelSpec, KERNEL_DISPLAY_NAME, KERNEL_NAME, type InstallTarget } from "../../notebooks/kernelspec.js";
 
 const installCommand: Command = {
   name: "install",

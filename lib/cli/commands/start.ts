@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import type { Command } from "../command.js";
 import { stringOption } from "../command.js";
 import { KbookError } from "../../errors/index.js";
-import { packageRoot } from "../../assets.js";
+import { packageRoot } from "../../paths.js";
 import { formatDuration } from "../../progress/index.js";
 import { terminalProgress } from "../progress.js";
 

@@ -8,7 +8,7 @@
  * growing string, and a start tag stays open (`<rect x="1"`) until the writer knows whether the
  * element has content: then it is finished as `>` or, in SVG, as `/>`.
  */
-import { escapeHtml } from "../escape.js";
+import { escapeHtml } from "../../viz/escape.js";
 import { HTML_VOID, checkAttribute, elementAction, sanitizeCss, scopeStyleSheet, type IdScope, type Namespace } from "./policy.js";
 
 export interface SanitizeOptions {

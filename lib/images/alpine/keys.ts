@@ -9,7 +9,7 @@
 import { createHash, createPublicKey } from "node:crypto";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { assetPath } from "../../assets.js";
+import { assetPath } from "../../paths.js";
 import { KbookError, UsageError } from "../../errors/index.js";
 import type { TrustedKeys } from "./apk-format.js";
 

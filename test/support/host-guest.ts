@@ -1,13 +1,14 @@
 /**
- * The host as a Guest, for running bpftrace's real binary in tests where it is installed on the
- * host (bpftrace 0.17, the guest's version). Not a mock: commands really run, with the Guest
- * contract's stop semantics (SIGINT on abort or timeout, SIGKILL after the grace time).
+ * The host as a Guest: commands really run on this machine, with the Guest contract's stop
+ * semantics (SIGINT on abort or timeout, repeated every 2 s, SIGKILL after the grace time), so
+ * the guest code paths of perf and bpftrace run for real without a VM. Not a mock. Also: whether
+ * perf and bpftrace (0.17, the guest's version) can run here.
  */
-import { execa } from "execa";
+import { execa, execaSync } from "execa";
 import { readFile, writeFile, chmod } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-import type { Guest, GuestExecOptions, GuestExecResult, GuestInfo } from "../../lib/vm/guest.js";
+import type { Guest, GuestExecOptions, GuestExecResult, GuestInfo } from "../../lib/guest/index.js";
 
 export class HostGuest implements Guest {
   readonly stoppedReason = null;
@@ -75,3 +76,8 @@ export class HostGuest implements Guest {
 
 /** bpftrace runs on this host when it is installed and we are root. */
 export const hostHasBpftrace = existsSync("/usr/bin/bpftrace") && process.getuid?.() === 0;
+
+/** `perf record -a` works on this host when perf is installed and we are root. */
+export function hostHasPerf(): boolean {
+  return process.getuid?.() === 0 && execaSync("perf", ["--version"], { reject: false }).exitCode === 0;
+}

@@ -7,8 +7,8 @@
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { buildCpio, type CpioEntry } from "./cpio.js";
-import { assetPath } from "../assets.js";
+import { buildCpio, type CpioEntry } from "../cpio/index.js";
+import { assetPath } from "../paths.js";
 import { buildAgent } from "../agent/index.js";
 
 /**

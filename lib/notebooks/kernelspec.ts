@@ -9,8 +9,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { packageRoot } from "../lib/assets.js";
-import { KbookError } from "../lib/errors/index.js";
+import { packageRoot } from "../paths.js";
+import { KbookError } from "../errors/index.js";
 
 export const KERNEL_NAME = "kbook";
 export const KERNEL_DISPLAY_NAME = "TypeScript (kbook)";

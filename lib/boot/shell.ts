@@ -5,7 +5,8 @@
  */
 import { rm } from "node:fs/promises";
 import { spawn } from "node-pty";
-import { planBoot, supervisedArgv, type BootOptions } from "./boot.js";
+import { supervisedArgv } from "../vm/index.js";
+import { prepareBoot, type BootOptions } from "./index.js";
 
 /** Ctrl-] detaches, as in telnet. */
 const DETACH = "\x1d";
@@ -17,7 +18,7 @@ export interface ShellResult {
 
 export async function attachShell(options: BootOptions, io: { input: NodeJS.ReadStream; output: NodeJS.WriteStream } = { input: process.stdin, output: process.stdout }): Promise<ShellResult> {
   const append = [options.append, "kbook.shell=1"].filter(Boolean).join(" ");
-  const boot = await planBoot({ ...options, append });
+  const boot = await prepareBoot({ ...options, append });
   const [file, args] = supervisedArgv(boot.argv);
   const term = spawn(file, args, {
     name: process.env.TERM ?? "xterm-256color",

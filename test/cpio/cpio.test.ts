@@ -3,7 +3,7 @@ import { execa } from "execa";
 import { mkdtemp, readFile, readlink, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildCpio } from "../../lib/images/cpio.js";
+import { buildCpio } from "../../lib/cpio/index.js";
 
 describe("buildCpio", () => {
   it("writes a newc archive that busybox cpio extracts with modes, links and binary data", async () => {

@@ -1,0 +1,94 @@
+/**
+ * Starting a VM from an image it is given: plan the boot, launch QEMU under supervision, wait
+ * for kbook's agent, and explain every way that can fail with a typed error carrying the
+ * evidence (QEMU's stderr, the panic text, the last console lines).
+ */
+import { AgentClient } from "../agent/index.js";
+import { formatDuration, ProgressReporter } from "../progress/index.js";
+import { BootInterruptedError, BootTimeoutError, GuestPanicError, QemuExitedError } from "./errors.js";
+import { planBoot, type VmOptions } from "./plan.js";
+import { connectUnix, launchQemu, waitForListen, type QemuProcess } from "./qemu-process.js";
+import { Vm } from "./vm.js";
+import { tail } from "../errors/index.js";
+
+/** What ended the wait for the agent. */
+type BootOutcome = "ready" | "timeout" | "exit" | "panic" | "abort";
+
+/** Boots a VM from a bootable image and waits until its agent answers (unless paused for a debugger). */
+export async function startVm(options: VmOptions, progress = new ProgressReporter(options.onProgress)): Promise<Vm> {
+  options.signal?.throwIfAborted();
+  const boot = await planBoot(options, progress);
+  const { plan } = boot;
+  const started = Date.now();
+  progress.report("boot", `starting QEMU (${plan.accel})`);
+  const qemu = launchQemu(boot.argv, boot.runDir, options.onConsole);
+  const vm = new Vm({ boot, qemu, started });
+  const timeoutMs = options.bootTimeoutMs ?? 120_000;
+  const alive = () => !qemu.exited();
+  try {
+    const socket = await connectUnix(plan.agentSocket, started + 10_000, alive);
+    vm.attachAgent(new AgentClient(socket, { describeStall: () => vm.stoppedReason }));
+    if (plan.paused) {
+      // Not by connecting to it: any gdbstub connection halts the guest.
+      await waitForListen(plan.gdbPort!, started + 10_000, alive);
+      progress.report("paused", `CPUs held at reset; gdbstub on 127.0.0.1:${plan.gdbPort}`, { done: true });
+      void vm.whenReady(timeoutMs * 10).catch(() => undefined);
+      return vm;
+    }
+    progress.report("boot", "waiting for the guest agent");
+    const outcome = await waitForAgent(vm, qemu, timeoutMs, options.signal);
+    if (outcome !== "ready") {
+      // A panic is seen as its line starts printing: give the rest of it a moment to arrive.
+      if (qemu.console.panic) await Promise.race([qemu.exitPromise, new Promise((r) => setTimeout(r, 1000))]);
+      const panic = qemu.console.panic;
+      if (panic) throw new GuestPanicError(panic.reason, panic.text, { during: "boot" });
+      const exit = qemu.exited();
+      if (exit) {
+        throw new QemuExitedError(
+          `QEMU exited during boot (${exit.code !== null ? `code ${exit.code}` : exit.signal}).`,
+          exit,
+          [tail(qemu.stderr(), 20), "console:", qemu.console.lastLines(40)].filter(Boolean).join("\n"),
+        );
+      }
+      if (outcome === "abort") throw new BootInterruptedError();
+      throw new BootTimeoutError(
+        `The guest did not come up within ${formatDuration(timeoutMs)}. Last console lines:`,
+        timeoutMs,
+        qemu.console.lastLines(40),
+        "Check the kernel command line (root=, console=ttyS0) and that the kernel has the modules the image needs.",
+      );
+    }
+    vm.bootMs = Date.now() - started;
+    progress.report("ready", `guest up in ${formatDuration(vm.bootMs)} (kernel ${vm.info.kernelRelease})`, { done: true });
+    return vm;
+  } catch (error) {
+    await vm.kill();
+    throw error;
+  }
+}
+
+/** Waits for the agent's hello, or whichever comes first of a timeout, QEMU's exit, a panic, an abort. */
+async function waitForAgent(vm: Vm, qemu: QemuProcess, timeoutMs: number, signal?: AbortSignal): Promise<BootOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race<BootOutcome>([
+      vm.whenReady(timeoutMs + 5000).then(() => "ready" as const),
+      new Promise<BootOutcome>((ok) => (timer = setTimeout(() => ok("timeout"), timeoutMs))),
+      qemu.exitPromise.then(() => "exit" as const),
+      new Promise<BootOutcome>((ok) => qemu.console.onPanic(() => ok("panic"))),
+      new Promise<BootOutcome>((ok) => {
+        if (signal?.aborted) return ok("abort");
+        onAbort = () => ok("abort");
+        signal?.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+  } catch (error) {
+    // The agent channel failed: when QEMU went away under it, the evidence decides what to say.
+    if (!qemu.exited() && !qemu.console.panic) throw error;
+    return "exit";
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  }
+}
