@@ -34,6 +34,7 @@ import { vegaLiteBundle } from "../lib/viz/vegalite.js";
 import { CHROMIUM_ARGS } from "../test/export/browser.js";
 import { CHROMIUM, EXECUTION_KINDS, findings, loadCorpus, runInChromium } from "../test/export/xss.js";
 import * as candidate from "./sanitize-dompurify.js";
+import { syntheticFolded } from "./synthetic.js";
 
 type Context = "html" | "svg";
 interface Sanitizer {
@@ -108,36 +109,6 @@ async function corpusFigures(): Promise<void> {
 
 // ---------------------------------------------------------------- 2. real outputs
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Folded stacks whose call tree has about `frames` nodes (as bench/export.ts draws them). */
-function syntheticFolded(frames: number): string {
-  const next = random(42);
-  const verbs = ["do", "sys", "vfs", "ext4", "blk", "tcp", "sched", "mm", "irq", "page"];
-  const nouns = ["read", "write", "open", "tick", "fair", "alloc", "free", "fault", "send", "recv"];
-  const name = () => `${verbs[Math.floor(next() * verbs.length)]}_${nouns[Math.floor(next() * nouns.length)]}_${Math.floor(next() * 400)}`;
-  const lines: string[] = [];
-  const seen = new Set<string>();
-  while (seen.size < frames) {
-    const depth = 4 + Math.floor(next() * 20);
-    const stack = [["dd", "swapper", "bash", "perf"][Math.floor(next() * 4)]!];
-    for (let d = 1; d < depth; d++) {
-      stack.push(next() < 0.7 && d < 6 ? `common_${d}_${Math.floor(next() * 3)}` : name());
-      seen.add(stack.join(";"));
-    }
-    lines.push(`${stack.join(";")} ${1 + Math.floor(next() * 50)}`);
-  }
-  return `${lines.join("\n")}\n`;
-}
 
 const BPFTRACE_JSON = [
   '{"type": "attached_probes", "data": {"probes": 2}}',

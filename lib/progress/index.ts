@@ -52,6 +52,11 @@ export function formatDuration(ms: number): string {
   return `${min} min ${String(s).padStart(2, "0")} s`;
 }
 
+/** Formats a size as "1.2 GiB" or "3.4 MiB". */
+export function formatBytes(n: number): string {
+  return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
+}
+
 /** Parses "5s", "500ms", "2m", "1.5" (seconds) into milliseconds. */
 export function parseDuration(text: string, what = "duration"): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*$/.exec(text);

@@ -7,7 +7,7 @@ import { AgentClient } from "../agent/index.js";
 import { formatDuration, ProgressReporter } from "../progress/index.js";
 import { BootInterruptedError, BootTimeoutError, GuestPanicError, QemuExitedError } from "./errors.js";
 import { planBoot, type VmOptions } from "./plan.js";
-import { connectUnix, launchQemu, waitForListen, type QemuProcess } from "./qemu-process.js";
+import { connectUnix, launchQemu, waitForListen, type QemuExit, type QemuProcess } from "./qemu-process.js";
 import { Vm } from "./vm.js";
 import { tail } from "../errors/index.js";
 
@@ -26,7 +26,12 @@ export async function startVm(options: VmOptions, progress = new ProgressReporte
   const timeoutMs = options.bootTimeoutMs ?? 120_000;
   const alive = () => !qemu.exited();
   try {
-    const socket = await connectUnix(plan.agentSocket, started + 10_000, alive);
+    const socket = await connectUnix(plan.agentSocket, started + 10_000, alive).catch(async (error) => {
+      // QEMU refused the machine before creating its sockets (a bad option, an initrd too big):
+      // let its last stderr bytes arrive (stdio closes after the exit event), then say so.
+      const exit = qemu.exited();
+      throw exit ? await exitedDuringBoot(qemu, exit) : error;
+    });
     vm.attachAgent(new AgentClient(socket, { describeStall: () => vm.stoppedReason }));
     if (plan.paused) {
       // Not by connecting to it: any gdbstub connection halts the guest.
@@ -43,13 +48,7 @@ export async function startVm(options: VmOptions, progress = new ProgressReporte
       const panic = qemu.console.panic;
       if (panic) throw new GuestPanicError(panic.reason, panic.text, { during: "boot" });
       const exit = qemu.exited();
-      if (exit) {
-        throw new QemuExitedError(
-          `QEMU exited during boot (${exit.code !== null ? `code ${exit.code}` : exit.signal}).`,
-          exit,
-          [tail(qemu.stderr(), 20), "console:", qemu.console.lastLines(40)].filter(Boolean).join("\n"),
-        );
-      }
+      if (exit) throw await exitedDuringBoot(qemu, exit);
       if (outcome === "abort") throw new BootInterruptedError();
       throw new BootTimeoutError(
         `The guest did not come up within ${formatDuration(timeoutMs)}. Last console lines:`,
@@ -65,6 +64,17 @@ export async function startVm(options: VmOptions, progress = new ProgressReporte
     await vm.kill();
     throw error;
   }
+}
+
+/** QEMU's own words (stderr) and the console, for a QEMU that ended before the guest was up. */
+async function exitedDuringBoot(qemu: QemuProcess, exit: QemuExit): Promise<QemuExitedError> {
+  // stdio closes after the exit event: let QEMU's last stderr bytes arrive first.
+  await Promise.race([new Promise((r) => qemu.child.once("close", r)), new Promise((r) => setTimeout(r, 500))]);
+  return new QemuExitedError(
+    `QEMU exited during boot (${exit.code !== null ? `code ${exit.code}` : exit.signal}).`,
+    exit,
+    [tail(qemu.stderr(), 20), "console:", qemu.console.lastLines(40)].filter(Boolean).join("\n"),
+  );
 }
 
 /** Waits for the agent's hello, or whichever comes first of a timeout, QEMU's exit, a panic, an abort. */
@@ -84,7 +94,9 @@ async function waitForAgent(vm: Vm, qemu: QemuProcess, timeoutMs: number, signal
       }),
     ]);
   } catch (error) {
-    // The agent channel failed: when QEMU went away under it, the evidence decides what to say.
+    // The agent channel failed. When QEMU is going away under it (its exit event may come a
+    // moment after the socket closed), the evidence decides what to say.
+    await Promise.race([qemu.exitPromise, new Promise((r) => setTimeout(r, 2000))]);
     if (!qemu.exited() && !qemu.console.panic) throw error;
     return "exit";
   } finally {

@@ -136,15 +136,17 @@ export class Vm implements Guest {
     throw error;
   }
 
-  exec(command: readonly string[] | string, options?: GuestExecOptions): Promise<GuestExecResult> {
+  // Async, so that a VM that is gone rejects the promise (as every other failure does) instead
+  // of throwing before there is one.
+  async exec(command: readonly string[] | string, options?: GuestExecOptions): Promise<GuestExecResult> {
     return this.channel().exec(command, options).catch((e) => this.explain(e));
   }
 
-  copyIn(source: string | Uint8Array, guestPath: string, options?: { mode?: number }): Promise<void> {
+  async copyIn(source: string | Uint8Array, guestPath: string, options?: { mode?: number }): Promise<void> {
     return this.channel().copyIn(source, guestPath, options).catch((e) => this.explain(e));
   }
 
-  copyOut(guestPath: string, hostPath?: string): Promise<Uint8Array> {
+  async copyOut(guestPath: string, hostPath?: string): Promise<Uint8Array> {
     return this.channel().copyOut(guestPath, hostPath).catch((e) => this.explain(e));
   }
 

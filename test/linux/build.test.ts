@@ -250,7 +250,7 @@ describe("the learn kernel", () => {
     // is refused, naming the failed hunk, and changes nothing either.
     const patchedText = await readFile(join(source.dir, "fs", "open.c"), "utf8");
     expect(await applyPatch(source, patch)).toEqual({ files: [], alreadyDone: true });
-    const misfit = patch.replace(/EXPORT_SYMBOL\(file_open_root\);/g, "EXPORT_SYMBOL(no_such_function);");
+    const misfit = "--- a/fs/open.c\n+++ b/fs/open.c\n@@ -1301,3 +1301,3 @@\n }\n-EXPORT_SYMBOL(no_such_function);\n+EXPORT_SYMBOL(another_one);\n \n";
     const refused = await applyPatch(source, misfit).catch((e) => e);
     expect(refused).toBeInstanceOf(UsageError);
     expect(refused.message).toMatch(/does not apply .*nothing was changed/);

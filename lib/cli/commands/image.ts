@@ -5,6 +5,7 @@ import type { ImageSpec } from "../../images/index.js";
 /** The image library, loaded when a command runs (kbook's other commands start faster without it). */
 const images = () => import("../../images/index.js");
 import { terminalProgress } from "../progress.js";
+import { formatBytes } from "../../progress/index.js";
 import { UsageError } from "../../errors/index.js";
 
 const recipeOptions = {
@@ -37,9 +38,6 @@ export function specFromArgs(args: ParsedArgs, kind: string | undefined): ImageS
   return spec;
 }
 
-function formatBytes(n: number): string {
-  return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
-}
 
 const build: Command = {
   name: "build",

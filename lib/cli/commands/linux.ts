@@ -1,6 +1,7 @@
 import type { Command, ParsedArgs } from "../command.js";
 import { stringOption, numberOption } from "../command.js";
 import { terminalProgress } from "../progress.js";
+import { formatBytes } from "../../progress/index.js";
 import { UsageError } from "../../errors/index.js";
 import type { LinuxBuildOptions } from "../../linux/index.js";
 
@@ -26,9 +27,6 @@ function buildOptionsFromArgs(args: ParsedArgs): LinuxBuildOptions {
   };
 }
 
-function formatBytes(n: number): string {
-  return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
-}
 
 const build: Command = {
   name: "build",
