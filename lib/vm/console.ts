@@ -10,6 +10,11 @@ export interface PanicReport {
 }
 
 const PANIC = /Kernel panic - not syncing: ?(.*)$/;
+/**
+ * What the kernel prints as its last words of a poweroff or halt. A kernel without ACPI cannot
+ * turn the machine off: it stops there, and QEMU keeps running until it is told to quit.
+ */
+const POWERED_OFF = /reboot: (Power down|System halted)/;
 
 export class ConsoleMonitor {
   private readonly lines: string[] = [];
@@ -19,6 +24,8 @@ export class ConsoleMonitor {
   private panicProvisional = false;
   private panicLine = -1;
   private readonly listeners: ((panic: PanicReport) => void)[] = [];
+  private poweredOff = false;
+  private readonly powerOffListeners: (() => void)[] = [];
 
   constructor(private readonly keep = 400) {}
 
@@ -46,6 +53,10 @@ export class ConsoleMonitor {
 
   private push(line: string): void {
     this.lines.push(line);
+    if (!this.poweredOff && POWERED_OFF.test(line)) {
+      this.poweredOff = true;
+      for (const l of this.powerOffListeners.splice(0)) l();
+    }
     if (this.lines.length > this.keep) {
       this.lines.shift();
       this.panicLine--;
@@ -58,6 +69,11 @@ export class ConsoleMonitor {
       this.panicLine = this.lines.length - 1;
       if (first) this.notify();
     }
+  }
+
+  /** Resolves once the kernel has printed that it powered off or halted. */
+  whenPoweredOff(): Promise<void> {
+    return this.poweredOff ? Promise.resolve() : new Promise((resolve) => this.powerOffListeners.push(resolve));
   }
 
   /** Registers a callback for the first panic. */

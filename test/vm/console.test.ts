@@ -43,3 +43,20 @@ describe("ConsoleMonitor partial panic lines", () => {
     expect(seen).toHaveLength(1);
   });
 });
+
+describe("ConsoleMonitor poweroff", () => {
+  it("resolves when the kernel prints its poweroff or halt line, also if it came first", async () => {
+    const monitor = new ConsoleMonitor();
+    let done = false;
+    const waiting = monitor.whenPoweredOff().then(() => (done = true));
+    monitor.feed("[   12.3] sd 0:0:0:0: [sda] Synchronizing SCSI cache\r\n");
+    await Promise.resolve();
+    expect(done).toBe(false);
+    monitor.feed("[   12.4] reboot: Power down\r\n");
+    await waiting;
+    expect(done).toBe(true);
+    const halted = new ConsoleMonitor();
+    halted.feed("reboot: System halted\n");
+    await expect(halted.whenPoweredOff()).resolves.toBeUndefined();
+  });
+});
