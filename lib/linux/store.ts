@@ -115,7 +115,7 @@ export async function resolveLinuxBuild(ref: string): Promise<LinuxBuild> {
   const found = builds.find((b) => `${b.manifest.name}-${b.manifest.key}` === ref || b.manifest.key === ref) ?? builds.find((b) => b.manifest.name === ref);
   if (!found) {
     throw new UsageError(`No kernel build named ${ref}.`, {
-      hint: builds.length ? `Built: ${[...new Set(builds.map((b) => b.manifest.name))].join(", ")} (kbook linux list).` : "Build one with 'kbook linux build' (the learn config takes about 5 minutes on two cores).",
+      hint: builds.length ? `Built: ${[...new Set(builds.map((b) => b.manifest.name))].join(", ")} (kbook linux list).` : "Build one with 'kbook linux build' (the learn config takes about 7 minutes on two cores).",
     });
   }
   return found;

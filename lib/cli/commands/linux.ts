@@ -93,7 +93,7 @@ const list: Command = {
       return 0;
     }
     if (!builds.length) {
-      process.stdout.write("No kernels built yet. Build one with 'kbook linux build' (the learn config: about 5 minutes on two cores).\n");
+      process.stdout.write("No kernels built yet. Build one with 'kbook linux build' (the learn config: about 7 minutes on two cores).\n");
       return 0;
     }
     for (const { dir, manifest } of builds) {
