@@ -83,10 +83,12 @@ describe("bpftrace in the debian guest", () => {
 
   it("still returns the maps when interrupted, and the VM stays usable", async () => {
     const controller = new AbortController();
-    const result = await runBpftrace(vm, "kprobe:task_tick_fair { @[kstack] = count(); }", {
+    // bpftrace's "attached_probes" record comes before its probes are live (seconds, under TCG);
+    // its BEGIN probe fires once they are: interrupt two seconds after that.
+    const result = await runBpftrace(vm, 'BEGIN { printf("live\\n"); } kprobe:task_tick_fair { @[kstack] = count(); }', {
       signal: controller.signal,
       onRecord: (r) => {
-        if (r.type === "attached_probes") setTimeout(() => controller.abort(), 2000);
+        if (r.type === "text" && r.text === "live\n") setTimeout(() => controller.abort(), 2000);
       },
     });
     expect(result.run!.stopReason).toBe("interrupted");
