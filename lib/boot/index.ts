@@ -28,7 +28,7 @@ export interface BootOptions extends Omit<VmOptions, "image"> {
 async function vmOptions(options: BootOptions, progress: ProgressReporter): Promise<VmOptions> {
   if (options.kernel && options.linux) throw new UsageError("Pass either kernel (a file) or linux (a kbook build), not both.");
   // A wrong kernel fails now, not after a first image build of several minutes.
-  if (options.kernel) await checkKernelFile(resolve(typeof options.kernel === "string" ? options.kernel : (options.kernel as OwnKernel).path));
+  if (options.kernel) await checkKernelFile(resolve(typeof options.kernel === "string" ? options.kernel : options.kernel.path));
   const build = typeof options.linux === "string" ? await resolveLinuxBuild(options.linux) : options.linux;
   const image = await resolveImage(options.image, progress.nested(), options.signal);
   const { linux: _linux, ...rest } = options;

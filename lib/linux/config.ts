@@ -134,10 +134,9 @@ async function makeConfigText(source: LinuxSource, inputs: ConfigInputs, scratch
 export async function effectiveConfig(source: LinuxSource, inputs: ConfigInputs, kconfigStamp: string, progress: ProgressReporter, signal?: AbortSignal): Promise<EffectiveConfig> {
   const dir = join(linuxCacheDir(), "configs");
   const cached = join(dir, `${source.id}-${inputs.hash}-${kconfigStamp}.config`);
+  const fresh = !existsSync(cached);
   let text: string;
-  if (existsSync(cached)) {
-    text = await readFile(cached, "utf8");
-  } else {
+  if (fresh) {
     progress.report("config", `${inputs.name}: make ${"targets" in inputs.base ? inputs.base.targets.join(" ") : "from a .config"}, merge, olddefconfig`);
     const scratch = join(dir, `.scratch-${process.pid}`);
     try {
@@ -145,20 +144,23 @@ export async function effectiveConfig(source: LinuxSource, inputs: ConfigInputs,
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
-    const values = parseDotConfig(text);
-    const outcomes = checkRequests(inputs.requests, values, () => kconfigSymbols(source.dir), closestNames);
-    const unknown = outcomes.filter((o) => o.problem === "unknown");
-    if (unknown.length) {
-      throw new UsageError(unknown.map((o) => o.message).join("\n"), { hint: "Check the option's name in the kernel's Kconfig files (make menuconfig shows them, '/' searches)." });
-    }
+  } else {
+    text = await readFile(cached, "utf8");
+  }
+  const values = parseDotConfig(text);
+  // One check (and at most one read of the Kconfig files): an unknown name is refused before
+  // the config is cached, so a cached config has only dropped options left to report.
+  const outcomes = checkRequests(inputs.requests, values, () => kconfigSymbols(source.dir), closestNames);
+  const unknown = outcomes.filter((o) => o.problem === "unknown");
+  if (unknown.length) {
+    throw new UsageError(unknown.map((o) => o.message).join("\n"), { hint: "Check the option's name in the kernel's Kconfig files (make menuconfig shows them, '/' searches)." });
+  }
+  if (fresh) {
     await mkdir(dir, { recursive: true });
     await writeFile(`${cached}.${process.pid}.tmp`, text);
     await rename(`${cached}.${process.pid}.tmp`, cached);
   }
-  const values = parseDotConfig(text);
-  // Unknown names were refused when the config was made; what is left to report is dropped options.
-  const dropped = checkRequests(inputs.requests, values, () => kconfigSymbols(source.dir), closestNames);
-  return { text, values, sha256: createHash("sha256").update(text).digest("hex"), dropped };
+  return { text, values, sha256: createHash("sha256").update(text).digest("hex"), dropped: outcomes };
 }
 
 /**

@@ -104,15 +104,20 @@ const list: Command = {
   },
 };
 
+/** The build a `path` or `rm` names (its name, `name-key` or key). */
+async function namedBuild(args: ParsedArgs, verb: string) {
+  const ref = args.positionals[0];
+  if (!ref) throw new UsageError(`kbook linux ${verb} needs a build name or key.`, { hint: "See 'kbook linux list'." });
+  return (await linux()).resolveLinuxBuild(ref);
+}
+
 const path: Command = {
   name: "path",
   summary: "Print the directory of a built kernel",
   usage: "kbook linux path NAME|KEY",
   options: {},
   async run(args) {
-    const ref = args.positionals[0];
-    if (!ref) throw new UsageError("kbook linux path needs a build name or key.", { hint: "See 'kbook linux list'." });
-    process.stdout.write((await (await linux()).resolveLinuxBuild(ref)).dir + "\n");
+    process.stdout.write((await namedBuild(args, "path")).dir + "\n");
     return 0;
   },
 };
@@ -123,11 +128,8 @@ const rm: Command = {
   usage: "kbook linux rm NAME|KEY",
   options: {},
   async run(args) {
-    const ref = args.positionals[0];
-    if (!ref) throw new UsageError("kbook linux rm needs a build name or key.", { hint: "See 'kbook linux list'." });
-    const lib = await linux();
-    const build = await lib.resolveLinuxBuild(ref);
-    await lib.removeLinuxBuild(build);
+    const build = await namedBuild(args, "rm");
+    await (await linux()).removeLinuxBuild(build);
     process.stderr.write(`removed ${build.dir}\n`);
     return 0;
   },
