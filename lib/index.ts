@@ -11,6 +11,8 @@
 // trace and debug it through the Vm.
 export { bootVm, type BootOptions, type ImageRef } from "./boot/index.js";
 export { Vm, type BootKernel, type OwnKernel } from "./vm/index.js";
+// Saved states: booted guests kept so that later boots of the same configuration resume.
+export { listSavedStates, removeSavedState, type SavedState, type SavedStateManifest } from "./vm/index.js";
 export type { Guest, GuestExecOptions, GuestExecResult, GuestInfo } from "./guest/index.js";
 
 // Images: recipes, the content-addressed cache.

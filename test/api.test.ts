@@ -16,9 +16,9 @@ const VALUES = [
     "buildImage", "buildLinux", "cacheRoot", "collapsePerfData", "collapsePerfScript",
     "collapsePerfScriptFile", "connectGdb", "detectAccel", "diffFolded", "displayable",
     "exportNotebook", "exportNotebookFile", "findImage", "formatDoctorReport", "formatDuration",
-    "isDisplayable", "isKbookError", "listImages", "listLinuxBuilds", "parseBpftraceJson",
+    "isDisplayable", "isKbookError", "listImages", "listLinuxBuilds", "listSavedStates", "parseBpftraceJson",
     "parseBpftraceOutput", "parseBpftraceText", "parseDuration", "parseFolded", "recipeKinds",
-    "recordPerfOnHost", "removeImage", "removeLinuxBuild", "renderFlameGraph", "resolveImageSpec",
+    "recordPerfOnHost", "removeImage", "removeLinuxBuild", "removeSavedState", "renderFlameGraph", "resolveImageSpec",
     "resolveKernelSymbols", "resolveLinuxBuild", "runDoctor", "runNotebook", "vegaLiteChart",
 ];
 
@@ -32,7 +32,7 @@ const TYPES = [
     "ImageRef", "ImageSpec", "KernelSymbols", "LinuxBuild", "LinuxBuildOptions",
     "LinuxConfigOptions", "LinuxManifest", "MimeBundle", "OwnKernel", "PaletteName",
     "PerfRecordOptions", "ProfileInfo", "ProgressEvent", "ProgressListener", "RunNotebookOptions",
-    "RunNotebookResult", "SourceExcerpt", "StackMode", "StackRow", "StoredImage", "TopFunction",
+    "RunNotebookResult", "SavedState", "SavedStateManifest", "SourceExcerpt", "StackMode", "StackRow", "StoredImage", "TopFunction",
     "VegaLiteSpec",
 ];
 

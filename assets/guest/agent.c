@@ -28,8 +28,10 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/ioctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <linux/random.h>
 
 #define PROTOCOL_VERSION 1
 #ifndef KBOOK_AGENT_BUILD
@@ -51,8 +53,9 @@
 
 enum {
   T_PING = 0x01, T_EXEC = 0x02, T_STDIN = 0x03, T_STDIN_EOF = 0x04, T_SIGNAL = 0x05,
+  T_RESUMED = 0x06,
   T_HELLO = 0x81, T_STDOUT = 0x82, T_STDERR = 0x83, T_EXIT = 0x84, T_STDIN_ACK = 0x85,
-  T_ERROR = 0x86,
+  T_ERROR = 0x86, T_RESUMED_ACK = 0x87,
 };
 enum { EXIT_CODE = 0, EXIT_SIGNAL = 1, EXIT_SPAWN_FAILED = 2 };
 /* On a PING: a new host's handshake. A quick disconnect and reconnect can go unseen here (the
@@ -420,6 +423,33 @@ static void abandon_all(void) {
 
 /* ---- frames from the host ------------------------------------------------------------------ */
 
+/* The guest was resumed from a saved state: its wall clock is the one saved, and its random
+ * state is the one every other resume of that state also has. The host sends its own time and
+ * fresh random bytes; this sets the clock, credits the bytes to the input pool and reseeds the
+ * CRNG at once, so no two resumed guests share a random stream. Answered with the errno of
+ * each step (0 for done). */
+static void handle_resumed(uint32_t id, const uint8_t *p, uint32_t len) {
+  uint8_t ack[8];
+  if (len < 16 || len - 16 > 512) { send_error(id, "malformed resume request"); return; }
+  uint64_t sec = get32(p) | (uint64_t)get32(p + 4) << 32;
+  struct timespec ts = {(time_t)sec, (long)get32(p + 8)};
+  uint32_t n = get32(p + 12);
+  if (n != len - 16 || ts.tv_nsec >= 1000000000L) { send_error(id, "malformed resume request"); return; }
+  int clock_errno = clock_settime(CLOCK_REALTIME, &ts) < 0 ? errno : 0;
+  int random_errno = 0;
+  struct { struct rand_pool_info info; uint8_t bytes[512]; } pool;
+  pool.info.entropy_count = (int)n * 8;
+  pool.info.buf_size = (int)n;
+  memcpy(pool.bytes, p + 16, n);
+  int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || ioctl(fd, RNDADDENTROPY, &pool) < 0 || ioctl(fd, RNDRESEEDCRNG) < 0) random_errno = errno;
+  if (fd >= 0) close(fd);
+  memset(&pool, 0, sizeof pool);
+  put32(ack, (uint32_t)clock_errno);
+  put32(ack + 4, (uint32_t)random_errno);
+  send_frame(T_RESUMED_ACK, id, ack, sizeof ack);
+}
+
 static void handle_frame(uint8_t type, uint8_t flags, uint32_t id, const uint8_t *p, uint32_t len) {
   struct command *c;
   switch (type) {
@@ -428,6 +458,7 @@ static void handle_frame(uint8_t type, uint8_t flags, uint32_t id, const uint8_t
     send_hello(id);
     break;
   case T_EXEC: start_command(id, p, len); break;
+  case T_RESUMED: handle_resumed(id, p, len); break;
   /* STDIN, STDIN_EOF and SIGNAL for an unknown id race with the command's exit: ignored. */
   case T_STDIN:
     if (!(c = find_command(id))) break;

@@ -29,6 +29,10 @@
  *   - STDIN 0x03: bytes for the command's stdin. STDIN_EOF 0x04: close stdin once they are
  *     written. Every command gets a pipe as stdin; the host always ends it with STDIN_EOF.
  *   - SIGNAL 0x05: u32 Linux signal number, sent to the command's process group.
+ *   - RESUMED 0x06 (id = a nonce): u64 seconds and u32 nanoseconds of the host's wall clock,
+ *     u32 n, then n (at most 512) random bytes. Sent once after the guest was resumed from a
+ *     saved state: the agent sets CLOCK_REALTIME, credits the bytes to the kernel's input pool
+ *     (RNDADDENTROPY) and reseeds the CRNG (RNDRESEEDCRNG), then answers RESUMED_ACK.
  *   STDIN, STDIN_EOF and SIGNAL for an id that already exited are ignored (they race).
  *
  * Agent → host:
@@ -44,6 +48,8 @@
  *     closed its stdin).
  *   - ERROR 0x86: UTF-8 message. With a command's id: that EXEC was refused (malformed, id in
  *     use, too many commands) and no EXIT follows. With id 0: a bad frame or unknown type.
+ *   - RESUMED_ACK 0x87 (id = the RESUMED's): i32 errno of setting the clock, i32 errno of the
+ *     reseed (0 when done).
  *
  * Handshake. Bytes sent before the guest opens its port can be lost, and stale bytes from an
  * earlier session can arrive first: a partial header left over may swallow the next frames as
@@ -52,7 +58,11 @@
  * runs). Handshake pings carry NEW_SESSION: a host that disconnects and reconnects quickly
  * may never be seen gone by the agent (it finds the port connected again), so the new host says
  * so and the old host's commands are ended. All handshake pings precede the host's first EXEC,
- * so none of its own commands can be hit. Both ends resynchronise: a reader that meets a bad magic, a bad check or a too-large
+ * so none of its own commands can be hit. Sessions are told apart by their numbers: each client
+ * starts its ping nonces and command ids at random 32-bit values and accepts as its handshake
+ * only a HELLO that answers a nonce it sent. A guest resumed from a saved state can hold bytes
+ * the agent wrote to the host that saved it (a HELLO for that host's ping 1, say); they are
+ * dropped here instead of being taken for the new session's answer. Both ends resynchronise: a reader that meets a bad magic, a bad check or a too-large
  * length skips ahead to the next valid header and reports the loss once (the agent with an
  * ERROR frame, this client through `onProtocolError`). Payloads carry no checksum:
  * virtio-serial loses bytes only while a side is not connected, it does not corrupt them. A bad
@@ -67,6 +77,7 @@
  * Lifetime. When the host disconnects, the agent SIGKILLs its commands' process groups, drops
  * what it buffered and waits for the next host. With --stdio, EOF on stdin ends the agent.
  */
+import { randomBytes } from "node:crypto";
 import type { Duplex } from "node:stream";
 import type { GuestExecOptions, GuestExecResult } from "../guest/index.js";
 import { UsageError } from "../errors/index.js";
@@ -80,7 +91,9 @@ import {
   PING_NEW_SESSION,
   PROTOCOL_VERSION,
   decodeHello,
+  decodeResumedAck,
   encodeExecRequest,
+  encodeResumed,
   encodeFrame,
   type Frame,
 } from "./protocol.js";
@@ -110,6 +123,21 @@ interface HelloWaiter {
 
 const PING_INTERVAL_MS = 100;
 
+/** A random non-zero 32-bit number: where a session's nonces and command ids start. */
+function sessionStart(): number {
+  return (randomBytes(4).readUInt32LE(0) % 0xfffffffe) + 1;
+}
+
+/** What the agent reports after a resume (see AgentClient.resumed). */
+export interface ResumeReport {
+  /** The guest's clock was set to the host's. */
+  clockSet: boolean;
+  /** The guest's CRNG was reseeded with host random bytes. */
+  reseeded: boolean;
+  /** What went wrong, when something did. */
+  problems: string[];
+}
+
 export class AgentClient {
   private readonly decoder: FrameDecoder;
   private readonly runs = new Map<number, CommandRun>();
@@ -119,8 +147,11 @@ export class AgentClient {
   /** The agent has answered one of our pings, so what we send now reaches it whole. */
   private synced = false;
   private failure: AgentError | undefined;
-  private nextId = 1;
-  private nextNonce = 1;
+  private nextId = sessionStart();
+  private nextNonce = sessionStart();
+  /** Nonces of this session's pings: only a HELLO answering one of them completes a handshake. */
+  private readonly sentNonces = new Set<number>();
+  private readonly resumeWaiters = new Map<number, { resolve: (r: ResumeReport) => void; reject: (e: Error) => void }>();
   /** The most recent protocol errors (bad frames, agent error reports), newest last. */
   readonly protocolErrors: string[] = [];
 
@@ -148,7 +179,7 @@ export class AgentClient {
    */
   waitReady(options: { timeoutMs?: number } = {}): Promise<AgentHello> {
     if (this.synced && !this.failure) return Promise.resolve(this.agentHello!);
-    return this.awaitHello(options.timeoutMs ?? 30_000, (id) => id !== 0, !this.synced);
+    return this.awaitHello(options.timeoutMs ?? 30_000, (id) => this.sentNonces.has(id), !this.synced);
   }
 
   /** One PING/HELLO round trip; resolves with its duration in ms. */
@@ -157,6 +188,30 @@ export class AgentClient {
     const nonce = this.allocateNonce();
     await this.awaitHello(options.timeoutMs ?? 5000, (id) => id === nonce, false, false, nonce);
     return performance.now() - started;
+  }
+
+  /**
+   * Tells the agent its guest was just resumed from a saved state: it sets the guest's wall
+   * clock to the host's and reseeds the guest's CRNG with 64 random bytes from the host.
+   */
+  async resumed(options: { timeoutMs?: number } = {}): Promise<ResumeReport> {
+    if (!this.synced) await this.waitReady();
+    if (this.failure) throw this.failure;
+    const nonce = this.allocateNonce();
+    const report = new Promise<ResumeReport>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.resumeWaiters.delete(nonce);
+        reject(this.notAnswering(options.timeoutMs ?? 5000));
+      }, options.timeoutMs ?? 5000);
+      this.resumeWaiters.set(nonce, {
+        resolve: (r) => (clearTimeout(timer), resolve(r)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+    });
+    const now = Date.now();
+    const nanoseconds = (now % 1000) * 1_000_000;
+    this.send(FrameType.Resumed, nonce, encodeResumed({ seconds: Math.floor(now / 1000), nanoseconds }, randomBytes(64)));
+    return report;
   }
 
   /** Runs argv directly, or a string as `/bin/sh -c script`. */
@@ -216,6 +271,8 @@ export class AgentClient {
   private allocateNonce(): number {
     const nonce = this.nextNonce;
     this.nextNonce = nonce >= 0xffffffff ? 1 : nonce + 1;
+    // Only handshake nonces are remembered, and the handshake ends: the set stays small.
+    if (!this.synced) this.sentNonces.add(nonce);
     return nonce;
   }
 
@@ -262,6 +319,7 @@ export class AgentClient {
   private route(frame: Frame): void {
     try {
       if (frame.type === FrameType.Hello) return this.handleHello(frame);
+      if (frame.type === FrameType.ResumedAck) return this.handleResumedAck(frame);
       const run = this.runs.get(frame.id);
       switch (frame.type) {
         case FrameType.Error:
@@ -292,8 +350,26 @@ export class AgentClient {
       return;
     }
     this.agentHello = { version: hello.version, kernelRelease: hello.kernelRelease };
-    if (frame.id !== 0) this.synced = true;
+    const ours = this.sentNonces.has(frame.id);
+    // An answer to another session's ping (bytes from before a save) is not ours to take.
+    if (frame.id !== 0 && !this.synced && !ours) return;
     for (const waiter of [...this.helloWaiters]) if (waiter.accepts(frame.id)) waiter.resolve(this.agentHello);
+    if (ours) {
+      this.synced = true;
+      this.sentNonces.clear();
+    }
+  }
+
+  private handleResumedAck(frame: Frame): void {
+    const waiter = this.resumeWaiters.get(frame.id);
+    if (!waiter) return;
+    this.resumeWaiters.delete(frame.id);
+    const { clockErrno, randomErrno } = decodeResumedAck(frame.payload);
+    const problems = [
+      ...(clockErrno ? [`setting the guest clock failed (errno ${clockErrno})`] : []),
+      ...(randomErrno ? [`reseeding the guest's random generator failed (errno ${randomErrno})`] : []),
+    ];
+    waiter.resolve({ clockSet: !clockErrno, reseeded: !randomErrno, problems });
   }
 
   private protocolError(message: string): void {
@@ -307,6 +383,8 @@ export class AgentClient {
     const hint = "The VM may have stopped or crashed; its console output says why.";
     this.failure = new AgentError(`The channel to the guest agent is closed (${reason}).`, { hint });
     for (const waiter of [...this.helloWaiters]) waiter.reject(this.failure);
+    for (const waiter of this.resumeWaiters.values()) waiter.reject(this.failure);
+    this.resumeWaiters.clear();
     for (const run of [...this.runs.values()]) {
       run.abandon(
         new AgentError(`The channel to the guest agent closed while ${describeCommand(run.argv)} was running (${reason}).`, { hint }),

@@ -16,12 +16,14 @@ export const FrameType = {
   Stdin: 0x03,
   StdinEof: 0x04,
   Signal: 0x05,
+  Resumed: 0x06,
   Hello: 0x81,
   Stdout: 0x82,
   Stderr: 0x83,
   Exit: 0x84,
   StdinAck: 0x85,
   Error: 0x86,
+  ResumedAck: 0x87,
 } as const;
 
 /** PING flag: sent by a host until its handshake completes, so the agent ends the commands of
@@ -213,6 +215,24 @@ export function decodeExit(payload: Uint8Array): ExitStatus {
   if (kind === 1) return { kind: "signaled", signal: value };
   if (kind === 2) return { kind: "spawn-failed", errno: value, message };
   throw new RangeError(`unknown exit kind ${kind}`);
+}
+
+/** RESUMED payload: the host's wall clock (u64 seconds, u32 nanoseconds) and random bytes. */
+export function encodeResumed(time: { seconds: number; nanoseconds: number }, entropy: Uint8Array): Buffer {
+  if (entropy.length > 512) throw new RangeError("at most 512 bytes of entropy fit a RESUMED frame");
+  const payload = Buffer.alloc(16 + entropy.length);
+  payload.writeBigUInt64LE(BigInt(time.seconds), 0);
+  payload.writeUInt32LE(time.nanoseconds, 8);
+  payload.writeUInt32LE(entropy.length, 12);
+  payload.set(entropy, 16);
+  return payload;
+}
+
+/** RESUMED_ACK payload: the errno of setting the clock and of reseeding (0 = done). */
+export function decodeResumedAck(payload: Uint8Array): { clockErrno: number; randomErrno: number } {
+  const b = Buffer.from(payload.buffer, payload.byteOffset, payload.length);
+  if (b.length !== 8) throw new RangeError(`RESUMED_ACK of ${b.length} bytes`);
+  return { clockErrno: b.readInt32LE(0), randomErrno: b.readInt32LE(4) };
 }
 
 export function encodeU32(value: number): Buffer {

@@ -3,8 +3,8 @@
  * into a bootable image, building it when it is not in the cache yet.
  */
 import { join, resolve } from "node:path";
-import type { BootableImage, ImageLayout } from "../vm/index.js";
-import { buildImage, findImage, readImageDir, type ImageSpec } from "../images/index.js";
+import type { BootableImage } from "../vm/index.js";
+import { buildImage, findImage, readImageDir, type ImageManifest, type ImageSpec } from "../images/index.js";
 import { UsageError } from "../errors/index.js";
 import type { ProgressListener } from "../progress/index.js";
 
@@ -30,6 +30,12 @@ export async function resolveImage(ref: ImageRef | undefined, onProgress?: Progr
   return fromStored(built.dir, built.manifest);
 }
 
-function fromStored(dir: string, manifest: { layout: ImageLayout; recipe: { kind: string }; kallsyms?: string }): BootableImage {
-  return { dir, layout: manifest.layout, kind: manifest.recipe.kind, kallsyms: manifest.kallsyms ? join(dir, manifest.kallsyms) : undefined };
+function fromStored(dir: string, manifest: ImageManifest): BootableImage {
+  return {
+    dir,
+    layout: manifest.layout,
+    kind: manifest.recipe.kind,
+    kallsyms: manifest.kallsyms ? join(dir, manifest.kallsyms) : undefined,
+    hashes: Object.fromEntries(Object.entries(manifest.files).map(([file, f]) => [file, f.sha256])),
+  };
 }

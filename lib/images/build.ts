@@ -131,7 +131,8 @@ export async function buildImage(spec: ImageSpec | string = {}, options: BuildOp
 /** Boots a freshly built image and reads what only the running guest knows. */
 async function probeImage(dir: string, layout: ImageLayout, kind: string, signal?: AbortSignal): Promise<{ kallsyms: string; versions: Record<string, string> }> {
   const { startVm } = await import("../vm/index.js");
-  const vm = await startVm({ image: { dir, layout, kind }, signal });
+  // Cold: a state saved here would point at this work directory, which is renamed next.
+  const vm = await startVm({ image: { dir, layout, kind }, signal, cold: true });
   try {
     const uname = (await vm.exec(["uname", "-r"])).stdout.trim();
     if (uname !== layout.kernelRelease) {

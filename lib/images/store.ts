@@ -4,8 +4,6 @@
  * build, so a directory with a manifest is always complete; a lock file serialises builds of
  * the same key across processes.
  */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
 import { readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheRoot } from "../paths.js";
@@ -13,6 +11,7 @@ import type { ImageLayout } from "./recipe.js";
 import { removeWorkDir } from "./workdir.js";
 import { isAlive } from "../system/process.js";
 import { acquireFileLock } from "../system/lock.js";
+import { removeSavedStatesOf, type SavedState } from "../vm/index.js";
 
 export interface ImageManifest {
   /** Manifest format version. */
@@ -38,11 +37,7 @@ export function imagesDir(): string {
   return join(cacheRoot(), "images");
 }
 
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest("hex");
-}
+export { sha256File } from "../system/hash.js";
 
 export async function readManifest(dir: string): Promise<ImageManifest | undefined> {
   try {
@@ -83,9 +78,14 @@ export async function findImage(key: string): Promise<StoredImage | undefined> {
   return manifest ? { dir, manifest } : undefined;
 }
 
-/** Removes an image directory (files are read-only, so rm -rf semantics). */
-export async function removeImage(image: StoredImage): Promise<void> {
+/**
+ * Removes an image directory (files are read-only, so rm -rf semantics) and the guests saved
+ * after booting it, which would have nothing under their disk layer. Returns those states.
+ */
+export async function removeImage(image: StoredImage): Promise<SavedState[]> {
+  const states = await removeSavedStatesOf(image.dir);
   await rm(image.dir, { recursive: true, force: true });
+  return states;
 }
 
 /** An exclusive lock on an image key across processes (see system/lock.ts). */

@@ -24,6 +24,11 @@ export interface QemuPlan {
   paused?: boolean;
   /** A host folder shared with the guest over 9p. */
   share?: { path: string; tag: string; readonly?: boolean };
+  /**
+   * Take memory and device state from a migration stream (e.g. "fd:3") instead of booting. The
+   * CPUs then stay stopped (-S) until kbook has checked the stream and continues them.
+   */
+  incoming?: string;
 }
 
 /** The virtio-serial port name the guest agent looks for. */
@@ -75,7 +80,8 @@ export function buildQemuArgv(plan: QemuPlan): string[] {
     );
   }
   if (plan.gdbPort !== undefined) argv.push("-gdb", `tcp:127.0.0.1:${plan.gdbPort}`);
-  if (plan.paused) argv.push("-S");
+  if (plan.incoming) argv.push("-incoming", plan.incoming);
+  if (plan.paused || plan.incoming) argv.push("-S");
   return [plan.qemu, ...argv];
 }
 

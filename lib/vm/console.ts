@@ -71,6 +71,16 @@ export class ConsoleMonitor {
     }
   }
 
+  /**
+   * Lines printed before this QEMU existed (the boot log of a resumed guest's saved state):
+   * kept for `lastLines`, not watched for panics or power-off, which belong to that past boot.
+   */
+  restore(text: string): void {
+    const lines = text.split("\n");
+    this.lines.unshift(...lines.slice(-this.keep));
+    this.lines.splice(0, Math.max(0, this.lines.length - this.keep));
+  }
+
   /** Resolves once the kernel has printed that it powered off or halted. */
   whenPoweredOff(): Promise<void> {
     return this.poweredOff ? Promise.resolve() : new Promise((resolve) => this.powerOffListeners.push(resolve));

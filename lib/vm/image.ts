@@ -37,6 +37,8 @@ export interface BootableImage {
   kind: string;
   /** Host path of the kallsyms file, when captured. */
   kallsyms?: string;
+  /** sha256 of the image's files by their path in `dir`, from its manifest (when it has one). */
+  hashes?: Record<string, string>;
 }
 
 /**

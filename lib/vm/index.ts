@@ -4,7 +4,19 @@
  * lib/boot's `bootVm` composes the two.
  */
 export { startVm } from "./start.js";
-export { planBoot, type VmOptions, type BootPlan, type BootKernel, type OwnKernel } from "./plan.js";
+export { planBoot, decideBoot, materializeBoot, type VmOptions, type BootPlan, type BootKernel, type OwnKernel, type BootDecision, type BootSources } from "./plan.js";
+export {
+  listSavedStates,
+  findSavedState,
+  removeSavedState,
+  removeSavedStatesOf,
+  pruneSavedStates,
+  statesDir,
+  stateKey,
+  type SavedState,
+  type SavedStateManifest,
+} from "./saved-state.js";
+export { ResumeError } from "./resume.js";
 export { Vm, gdbTargetOf } from "./vm.js";
 export { checkKernelFile, type BootableImage, type ImageLayout } from "./image.js";
 export { supervisedArgv, launchQemu, freeLocalPort, type QemuProcess } from "./qemu-process.js";

@@ -3,13 +3,18 @@
  * overlay over the read-only base disk, the initrd with kbook's guest kit, the kernel command
  * line, the gdbstub port, and once, here, which kernel boots and what describes it (symbols,
  * KASLR), so the VM, gdb and the CLI read one answer instead of working it out again.
+ *
+ * Two steps: `decideBoot` settles the machine without touching the disk (what a saved state's
+ * key is made of), `materializeBoot` makes the VM's run directory for a cold boot or for a
+ * resume from a saved state (then the overlay sits over the state's disk and the memory comes
+ * from its file instead of from a boot).
  */
 import { access, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildQemuArgv, kernelCommandLine, type QemuPlan } from "./argv.js";
 import { checkKernelFile, type BootableImage } from "./image.js";
-import { guestKit } from "./kit.js";
+import { guestKit, type GuestKitMode } from "./kit.js";
 import { freeLocalPort, removeStaleRunDirs } from "./qemu-process.js";
 import { detectAccel } from "../system/accel.js";
 import { runTool } from "../system/run.js";
@@ -69,6 +74,44 @@ export interface VmOptions {
   signal?: AbortSignal;
   /** Console bytes as they arrive. */
   onConsole?: (chunk: Uint8Array) => void;
+  /**
+   * Boot from the first instruction: neither resume from a saved state nor save one. Without
+   * it, a configuration booted before resumes from the state saved after its first boot
+   * (see saved-state.ts); `paused` and `share` always boot cold. KBOOK_RESUME=0 in the
+   * environment makes every boot cold.
+   */
+  cold?: boolean;
+}
+
+/** Where a boot's files come from, before the VM's own copies: part of a saved state's key. */
+export interface BootSources {
+  /** The initrd the image (or the user) gives, before kbook's kit is appended. */
+  initrd?: string;
+  /** How the guest kit is added, when it is. */
+  kit?: GuestKitMode;
+  /** The read-only base disk under the VM's overlay. */
+  disk?: { path: string; format: "raw" | "qcow2"; interface: "ide" | "virtio" };
+}
+
+/** A boot decided, before anything is written: the machine, its kernel and where its files are. */
+export interface BootDecision {
+  image: BootableImage;
+  kernel: BootKernel;
+  sources: BootSources;
+  accel: "kvm" | "tcg";
+  accelReason: string;
+  memoryMb: number;
+  smp: number;
+  append: string;
+  share?: QemuPlan["share"];
+  gdb: boolean;
+  paused: boolean;
+}
+
+/** The saved state a boot resumes from: its migration stream and the disk as it was saved. */
+export interface ResumeSource {
+  /** The saved disk layer (qcow2 over the base disk), when the image has a disk. */
+  disk?: string;
 }
 
 /** Everything needed to start QEMU, decided before it starts. */
@@ -79,6 +122,9 @@ export interface BootPlan {
   argv: string[];
   runDir: string;
   accelReason: string;
+  decision: BootDecision;
+  /** Set when QEMU takes its memory and devices from a saved state instead of booting. */
+  resume?: ResumeSource;
 }
 
 /** Checks the options that need no file system, then the files they name. */
@@ -108,8 +154,8 @@ async function bootKernel(options: VmOptions, append: string): Promise<BootKerne
   return { ...own, path, vmlinux, own: true, nokaslr };
 }
 
-/** Decides the whole QEMU invocation for an image; creates the VM's run directory. */
-export async function planBoot(options: VmOptions, progress = new ProgressReporter(options.onProgress)): Promise<BootPlan> {
+/** Decides the machine for a boot without writing anything. */
+export async function decideBoot(options: VmOptions): Promise<BootDecision> {
   await checkOptions(options);
   let share: QemuPlan["share"];
   if (options.share) {
@@ -124,42 +170,85 @@ export async function planBoot(options: VmOptions, progress = new ProgressReport
   const extra = share ? [`kbook.share=${share.tag}`] : [];
   const append = kernelCommandLine(layout.append, options.append, extra).replace(options.verbose ? / quiet(?= )/ : /$^/, "");
   const kernel = await bootKernel(options, append);
-  const decision = await detectAccel();
-  const accel = options.accel === undefined || options.accel === "auto" ? decision.accel : options.accel;
+  const detected = await detectAccel();
+  const accel = options.accel === undefined || options.accel === "auto" ? detected.accel : options.accel;
+  const sources: BootSources = {
+    initrd: options.initrd ? resolve(options.initrd) : layout.initrd ? join(image.dir, layout.initrd) : undefined,
+    kit: layout.kit && !options.initrd ? layout.kit : undefined,
+    disk: layout.disk ? { path: resolve(image.dir, layout.disk.file), format: layout.disk.format, interface: layout.disk.interface } : undefined,
+  };
+  return {
+    image,
+    kernel,
+    sources,
+    accel,
+    accelReason: accel === detected.accel ? detected.reason : "chosen by the caller",
+    memoryMb: options.memory ?? 1024,
+    smp: options.smp ?? 2,
+    append,
+    share,
+    gdb: Boolean(options.gdb),
+    paused: Boolean(options.paused),
+  };
+}
+
+/**
+ * The QEMU plan of a decision with the given per-VM files. A pure function, so that a saved
+ * state's key can be made from the same plan with placeholders for the per-VM paths.
+ */
+export function qemuPlanOf(decision: BootDecision, files: { runDir: string; initrd?: string; disk?: string; gdbPort?: number; incoming?: string }): QemuPlan {
+  return {
+    qemu: "qemu-system-x86_64",
+    accel: decision.accel,
+    memoryMb: decision.memoryMb,
+    smp: decision.smp,
+    kernel: decision.kernel.path,
+    initrd: files.initrd,
+    append: decision.append,
+    disk: files.disk && decision.sources.disk ? { path: files.disk, format: "qcow2", interface: decision.sources.disk.interface } : undefined,
+    agentSocket: join(files.runDir, "agent.sock"),
+    qmpSocket: join(files.runDir, "qmp.sock"),
+    gdbPort: files.gdbPort,
+    paused: decision.paused,
+    share: decision.share,
+    incoming: files.incoming,
+  };
+}
+
+/**
+ * Makes the VM's run directory: its overlay (over the base disk, or over a saved state's disk
+ * when resuming) and its initrd (the image's plus kbook's kit; a resume needs no kit, the
+ * guest's memory already holds what booted).
+ */
+export async function materializeBoot(decision: BootDecision, resume?: ResumeSource): Promise<BootPlan> {
   await removeStaleRunDirs();
   const runDir = await mkdtemp(join(tmpdir(), "kbook-vm-"));
   await writeFile(join(runDir, "owner.pid"), String(process.pid));
-  let disk: QemuPlan["disk"];
-  if (layout.disk) {
-    const base = resolve(image.dir, layout.disk.file);
-    const overlay = join(runDir, "overlay.qcow2");
-    // The VM writes only to this overlay; the base image stays byte-for-byte as built.
-    await runTool("qemu-img", ["create", "-q", "-f", "qcow2", "-F", layout.disk.format, "-b", base, overlay], { stage: "qemu-img create overlay" });
-    disk = { path: overlay, format: "qcow2", interface: layout.disk.interface };
+  const { sources } = decision;
+  let disk: string | undefined;
+  if (sources.disk) {
+    disk = join(runDir, "overlay.qcow2");
+    // The VM writes only to this overlay; the base image (and a saved state) stay as they are.
+    const [backing, format] = resume?.disk ? [resume.disk, "qcow2"] : [sources.disk.path, sources.disk.format];
+    await runTool("qemu-img", ["create", "-q", "-f", "qcow2", "-F", format, "-b", backing, disk], { stage: "qemu-img create overlay" });
   }
-  let initrd = options.initrd ? resolve(options.initrd) : layout.initrd ? join(image.dir, layout.initrd) : undefined;
-  if (initrd && layout.kit && !options.initrd) {
+  let initrd = sources.initrd;
+  if (initrd && sources.kit && !resume) {
     // The image's initrd plus kbook's init and agent (see kit.ts), in the VM's run dir.
-    const kit = await guestKit(layout.kit);
+    const kit = await guestKit(sources.kit);
     const combined = join(runDir, "initrd.img");
     await writeFile(combined, Buffer.concat([await readFile(initrd), kit.cpio]));
     initrd = combined;
   }
-  const plan: QemuPlan = {
-    qemu: "qemu-system-x86_64",
-    accel,
-    memoryMb: options.memory ?? 1024,
-    smp: options.smp ?? 2,
-    kernel: kernel.path,
-    initrd,
-    append,
-    disk,
-    agentSocket: join(runDir, "agent.sock"),
-    qmpSocket: join(runDir, "qmp.sock"),
-    gdbPort: options.gdb ? await freeLocalPort() : undefined,
-    paused: options.paused,
-    share,
-  };
-  progress.report("plan", `${accel.toUpperCase()}: ${accel === decision.accel ? decision.reason : "chosen by the caller"}`);
-  return { image, kernel, plan, argv: buildQemuArgv(plan), runDir, accelReason: decision.reason };
+  const gdbPort = decision.gdb ? await freeLocalPort() : undefined;
+  // fd 3 is the saved state's migration stream (see launchQemu).
+  const plan = qemuPlanOf(decision, { runDir, initrd, disk, gdbPort, incoming: resume ? "fd:3" : undefined });
+  return { image: decision.image, kernel: decision.kernel, plan, argv: buildQemuArgv(plan), runDir, accelReason: decision.accelReason, decision, resume };
+}
+
+/** Decides the whole QEMU invocation for an image and creates the VM's run directory (a cold boot). */
+export async function planBoot(options: VmOptions, progress = new ProgressReporter(options.onProgress)): Promise<BootPlan> {
+  const decision = await decideBoot(options);
+  progress.report("plan", `${decision.accel.toUpperCase()}: ${decision.accelReason}`);
+  return materializeBoot(decision);
 }

@@ -4,8 +4,10 @@
  * small socket facts a boot waits on (a unix socket to connect, a TCP port that listens).
  */
 import { execa, type ResultPromise } from "execa";
+import { createHash } from "node:crypto";
 import { readFile, readdir, rm } from "node:fs/promises";
-import { rmSync } from "node:fs";
+import { createReadStream, rmSync } from "node:fs";
+import type { Writable } from "node:stream";
 import { createServer, connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +30,8 @@ export interface QemuProcess {
   stderr(): string;
   /** Forgets the process and removes its run directory (after it has ended). */
   cleanup(): Promise<void>;
+  /** With an incoming state: resolves once all of it was handed to QEMU, with its sha256. */
+  incoming?: Promise<{ bytes: number; sha256: string }>;
 }
 
 const live = new Set<{ pid?: number; runDir: string }>();
@@ -67,13 +71,18 @@ export function supervisedArgv(argv: readonly string[]): [string, string[]] {
   return ["setpriv", ["--pdeathsig", "KILL", "--", ...argv]];
 }
 
-/** Starts QEMU from a planned argv, under PR_SET_PDEATHSIG, reading its console. */
-export function launchQemu(argv: readonly string[], runDir: string, onConsole?: (chunk: Uint8Array) => void): QemuProcess {
+/**
+ * Starts QEMU from a planned argv, under PR_SET_PDEATHSIG, reading its console. With `incoming`
+ * (a saved state's stream file) QEMU reads the stream on its fd 3 (`-incoming fd:3`), fed from
+ * here so that its sha256 is computed on the way, with no second read of the file.
+ */
+export function launchQemu(argv: readonly string[], runDir: string, onConsole?: (chunk: Uint8Array) => void, incoming?: string): QemuProcess {
   const consoleMonitor = new ConsoleMonitor();
   const [file, args] = supervisedArgv(argv);
   let child: ResultPromise<{ stdin: "pipe"; stdout: "pipe"; stderr: "pipe"; reject: false; buffer: false }>;
   try {
-    child = execa(file, args, { stdin: "pipe", stdout: "pipe", stderr: "pipe", reject: false, buffer: false });
+    // fd 3 carries data into QEMU; execa's types take an extra pipe for one QEMU writes.
+    child = execa(file, args, { stdio: ["pipe", "pipe", "pipe", incoming ? "pipe" : "ignore"], reject: false, buffer: false }) as unknown as typeof child;
   } catch (error) {
     void rm(runDir, { recursive: true, force: true });
     throw new ToolError("qemu", `Could not start QEMU: ${(error as Error).message}`, { hint: "Run 'kbook doctor --install'." });
@@ -94,7 +103,10 @@ export function launchQemu(argv: readonly string[], runDir: string, onConsole?: 
     });
   });
   void child.catch(() => undefined);
+  const stream = incoming ? feedIncoming(incoming, child.stdio[3] as unknown as Writable) : undefined;
+  stream?.catch(() => undefined);
   return {
+    incoming: stream,
     child,
     console: consoleMonitor,
     exitPromise,
@@ -105,6 +117,33 @@ export function launchQemu(argv: readonly string[], runDir: string, onConsole?: 
       await rm(runDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Copies a state file into QEMU's fd 3, hashing it on the way. */
+async function feedIncoming(path: string, into: Writable): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  into.on("error", () => undefined);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const data = chunk as Buffer;
+    hash.update(data);
+    bytes += data.length;
+    if (!into.write(data)) {
+      await new Promise<void>((resolve, reject) => {
+        const done = (error?: Error) => {
+          into.off("drain", done);
+          into.off("close", closed);
+          if (error) reject(error);
+          else resolve();
+        };
+        const closed = () => done(new Error("QEMU closed its incoming stream"));
+        into.on("drain", done);
+        into.on("close", closed);
+      });
+    }
+  }
+  await new Promise<void>((resolve) => into.end(resolve));
+  return { bytes, sha256: hash.digest("hex") };
 }
 
 /** True when something listens on 127.0.0.1:port, from /proc/net/tcp (state 0A = LISTEN). Pure. */

@@ -6,7 +6,9 @@
 import { AgentClient } from "../agent/index.js";
 import { formatDuration, ProgressReporter } from "../progress/index.js";
 import { BootInterruptedError, BootTimeoutError, GuestPanicError, QemuExitedError } from "./errors.js";
-import { planBoot, type VmOptions } from "./plan.js";
+import { decideBoot, materializeBoot, type BootDecision, type VmOptions } from "./plan.js";
+import { resumeVm, saveVmState } from "./resume.js";
+import { coldReason, findSavedState, removeSavedState, stateKey } from "./saved-state.js";
 import { connectUnix, launchQemu, waitForListen, type QemuExit, type QemuProcess } from "./qemu-process.js";
 import { Vm } from "./vm.js";
 import { tail } from "../errors/index.js";
@@ -14,10 +16,48 @@ import { tail } from "../errors/index.js";
 /** What ended the wait for the agent. */
 type BootOutcome = "ready" | "timeout" | "exit" | "panic" | "abort";
 
-/** Boots a VM from a bootable image and waits until its agent answers (unless paused for a debugger). */
+/**
+ * Boots a VM from a bootable image and waits until its agent answers (unless paused for a
+ * debugger). A configuration booted before resumes from the state saved after its first boot;
+ * one booted for the first time boots cold and saves that state (see resume.ts).
+ */
 export async function startVm(options: VmOptions, progress = new ProgressReporter(options.onProgress)): Promise<Vm> {
   options.signal?.throwIfAborted();
-  const boot = await planBoot(options, progress);
+  const decision = await decideBoot(options);
+  progress.report("plan", `${decision.accel.toUpperCase()}: ${decision.accelReason}`);
+  const cold = coldReason(options);
+  const key = cold ? undefined : await stateKey(decision);
+  if (key) {
+    const state = await findSavedState(key);
+    if (state) {
+      try {
+        return await resumeVm(decision, state, options, progress);
+      } catch (error) {
+        options.signal?.throwIfAborted();
+        const why = (error as Error).message.replace(/\s*\n\s*/g, "; ");
+        progress.report("resume", `warning: saved state ${key} could not be resumed (${why}); booting cold and saving a new one`);
+        // Only the state that failed: another process may have replaced it meanwhile.
+        const current = await findSavedState(key);
+        if (current?.manifest.createdAt === state.manifest.createdAt) await removeSavedState(current);
+      }
+    } else {
+      progress.report("boot", "cold boot: no saved state yet, saving one after boot");
+    }
+  } else {
+    progress.report("boot", `cold boot: ${cold}`);
+  }
+  const vm = await bootCold(decision, options, progress);
+  if (key && vm.running) {
+    const saved = await saveVmState(vm, key, progress);
+    if (saved) vm.savedStateKey = key;
+  }
+  if (!decision.paused) progress.report("ready", `guest up in ${formatDuration(vm.bootMs)} (kernel ${vm.info.kernelRelease})`, { done: true });
+  return vm;
+}
+
+/** Boots from the first instruction. */
+async function bootCold(decision: BootDecision, options: VmOptions, progress: ProgressReporter): Promise<Vm> {
+  const boot = await materializeBoot(decision);
   const { plan } = boot;
   const started = Date.now();
   progress.report("boot", `starting QEMU (${plan.accel})`);
@@ -58,7 +98,6 @@ export async function startVm(options: VmOptions, progress = new ProgressReporte
       );
     }
     vm.bootMs = Date.now() - started;
-    progress.report("ready", `guest up in ${formatDuration(vm.bootMs)} (kernel ${vm.info.kernelRelease})`, { done: true });
     return vm;
   } catch (error) {
     await vm.kill();

@@ -6,6 +6,7 @@ import type { AgentClient } from "../agent/index.js";
 import type { Guest, GuestExecOptions, GuestExecResult, GuestInfo } from "../guest/index.js";
 import type { BootPlan, BootKernel } from "./plan.js";
 import type { QemuProcess } from "./qemu-process.js";
+import type { SavedState } from "./saved-state.js";
 import { formatCommandLine } from "./argv.js";
 import { GuestPanicError, VmNotRunningError } from "./errors.js";
 import { QmpClient } from "./qmp.js";
@@ -21,6 +22,8 @@ interface VmParts {
   boot: BootPlan;
   qemu: QemuProcess;
   started: number;
+  /** The saved state this VM was resumed from, when it was. */
+  resumedFrom?: SavedState;
 }
 
 /** What gdb needs to know of a booted kernel to load the best symbols for it. */
@@ -53,6 +56,28 @@ export class Vm implements Guest {
   attachAgent(agent: AgentClient): void {
     this.agent = agent;
   }
+
+  /** @internal The VM's parts, for saving it (resume.ts). */
+  internals(): Readonly<VmParts> {
+    return this.parts;
+  }
+
+  /** @internal The agent channel, for what only the VM layer sends (resume.ts). */
+  agentChannel(): AgentClient {
+    return this.channel();
+  }
+
+  /**
+   * How this VM came up: `resumed` from a saved state (its key and directory), or a `cold`
+   * boot from the first instruction.
+   */
+  get startedFrom(): { kind: "cold" } | { kind: "resumed"; key: string; dir: string } {
+    const state = this.parts.resumedFrom;
+    return state ? { kind: "resumed", key: state.manifest.key, dir: state.dir } : { kind: "cold" };
+  }
+
+  /** The saved state's key a later boot of the same configuration resumes from (if saved). */
+  savedStateKey?: string;
 
   /** Resolves when the agent has said hello (immediately after a normal boot). */
   whenReady(timeoutMs = 120_000): Promise<void> {
@@ -258,7 +283,8 @@ export class Vm implements Guest {
 
   /** Notebook display: what is running and how it was started. */
   [JUPYTER_DISPLAY](): Record<string, string> {
-    const state = this.parts.qemu.exited() ? "stopped" : this.guestInfo ? `running, up in ${formatDuration(this.bootMs)}` : "starting";
+    const how = this.parts.resumedFrom ? "resumed" : "up";
+    const state = this.parts.qemu.exited() ? "stopped" : this.guestInfo ? `running, ${how} in ${formatDuration(this.bootMs)}` : "starting";
     const { boot } = this.parts;
     const text = [
       `VM (${boot.image.kind}, ${boot.plan.accel.toUpperCase()}, ${state})`,

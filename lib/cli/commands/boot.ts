@@ -15,6 +15,7 @@ export const vmOptions = {
   smp: { type: "string", value: "N", description: "virtual CPUs (default 2)" },
   accel: { type: "string", value: "auto|kvm|tcg", description: "accelerator (default auto)" },
   share: { type: "string", value: "DIR", description: "share a host folder (mounted at /mnt/host)" },
+  cold: { type: "boolean", description: "boot from the first instruction (no saved state resumed or saved)" },
 } as const;
 
 /** BootOptions from the shared VM flags. */
@@ -31,6 +32,7 @@ export function bootOptionsFromArgs(args: ParsedArgs): BootOptions {
     smp: numberOption(args, "smp"),
     accel: accel as BootOptions["accel"],
     share: stringOption(args, "share"),
+    cold: Boolean(args.values.cold),
     onProgress: terminalProgress("boot"),
   };
 }

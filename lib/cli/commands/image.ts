@@ -7,6 +7,7 @@ const images = () => import("../../images/index.js");
 import { terminalProgress } from "../progress.js";
 import { formatBytes } from "../../progress/index.js";
 import { UsageError } from "../../errors/index.js";
+import { describeState } from "./snapshot.js";
 
 const recipeOptions = {
   package: { type: "string", multiple: true, value: "NAME", description: "extra package to install (debian; repeatable)" },
@@ -63,8 +64,12 @@ const list: Command = {
   options: { json: { type: "boolean", description: "print JSON" } },
   async run(args) {
     const built = await (await images()).listImages();
+    const { listSavedStates } = await import("../../vm/index.js");
+    const states = await listSavedStates();
+    const statesOf = (dir: string) => states.filter((s) => s.manifest.image.dir === dir);
     if (args.values.json) {
-      process.stdout.write(JSON.stringify(built, null, 2) + "\n");
+      const listed = built.map((image) => ({ ...image, savedStates: statesOf(image.dir).map((s) => ({ key: s.manifest.key, dir: s.dir, bytes: s.bytes, lastUsed: s.lastUsed })) }));
+      process.stdout.write(JSON.stringify(listed, null, 2) + "\n");
       return 0;
     }
     if (!built.length) {
@@ -74,6 +79,7 @@ const list: Command = {
     for (const { dir, manifest } of built) {
       const allocated = Object.values(manifest.files).reduce((s, f) => s + f.allocatedBytes, 0);
       process.stdout.write(`${manifest.key}  kernel ${manifest.layout.kernelRelease}  ${formatBytes(allocated)}  built ${manifest.createdAt}  ${dir}\n`);
+      for (const state of statesOf(dir)) process.stdout.write(`  saved state ${describeState(state)}\n`);
     }
     return 0;
   },
@@ -108,7 +114,8 @@ const rm: Command = {
   options: { ...recipeOptions },
   async run(args) {
     const image = await imageFor(args);
-    await (await images()).removeImage(image);
+    const states = await (await images()).removeImage(image);
+    for (const state of states) process.stdout.write(`removed saved state ${state.manifest.key} (${formatBytes(state.bytes)})\n`);
     process.stdout.write(`removed ${image.manifest.key}\n`);
     return 0;
   },

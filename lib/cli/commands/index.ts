@@ -15,5 +15,6 @@ import { flamegraphCommand } from "./flamegraph.js";
 import { diffFoldedCommand } from "./diff-folded.js";
 import { bpftraceCommand } from "./bpftrace.js";
 import { linuxCommand } from "./linux.js";
+import { snapshotCommand } from "./snapshot.js";
 
-export const commands: Command[] = [startCommand, doctorCommand, imageCommand, bootCommand, exportCommand, gdbCommand, linuxCommand, kernelCommand, runCommand, collapseCommand, flamegraphCommand, diffFoldedCommand, bpftraceCommand];
+export const commands: Command[] = [startCommand, doctorCommand, imageCommand, snapshotCommand, bootCommand, exportCommand, gdbCommand, linuxCommand, kernelCommand, runCommand, collapseCommand, flamegraphCommand, diffFoldedCommand, bpftraceCommand];
