@@ -1,8 +1,10 @@
 /**
- * npm run bench:agent — the command channel without a VM: the real agent on the host with
- * --stdio, so the figures are the protocol's and the agent's own cost (a guest adds
- * virtio-serial and, under TCG, emulation on top). Exec round trips (median of BENCH_RUNS) and
- * transfer throughput for BENCH_MB of random data.
+ * npm run bench:agent — the command channel, first without a VM: the real agent on the host
+ * with --stdio, so the figures are the protocol's and the agent's own cost (exec round trips,
+ * median of BENCH_RUNS; transfer throughput for BENCH_MB of random data). Then in guests: 1,000
+ * queued execs (300 in flight) on busybox, copy throughput in and out, and a soak of
+ * BENCH_SOAK_S seconds (default 600) of mixed work on Debian — execs, copies, bpftrace runs —
+ * with the host process's RSS before and after (run with --expose-gc: npm run bench:agent).
  */
 import { execa } from "execa";
 import { createHash, randomBytes } from "node:crypto";
@@ -11,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Duplex } from "node:stream";
 import { AgentClient, buildAgent } from "../lib/agent/index.js";
+import { bootVm } from "../lib/boot/index.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const MB = Number(process.env.BENCH_MB ?? 64);
@@ -70,4 +73,63 @@ try {
   agent.kill("SIGKILL");
   await agent;
   await rm(dir, { recursive: true, force: true });
+}
+
+// ---- in guests ---------------------------------------------------------------------------------
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+{
+  const vm = await bootVm({ image: "busybox" });
+  try {
+    let next = 0;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 300 }, async () => {
+        while (next < 1000) {
+          const i = next++;
+          const r = await vm.exec(["echo", String(i)]);
+          if (r.stdout !== `${i}\n`) throw new Error(`exec ${i} came back wrong`);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`busybox guest: 1,000 execs, 300 in flight  ${(1000 / seconds).toFixed(0)} commands/s (${(seconds * 1000).toFixed(0)} ms)`);
+    const data = randomBytes(32 << 20);
+    await throughput("busybox guest: copyIn", data.length, () => vm.copyIn(data, "/tmp/bench.bin"));
+    let back: Uint8Array = new Uint8Array(0);
+    await throughput("busybox guest: copyOut", data.length, async () => (back = await vm.copyOut("/tmp/bench.bin")));
+    if (sha256(back) !== sha256(data)) throw new Error("guest copy corrupted the data");
+  } finally {
+    await vm.shutdown();
+  }
+}
+
+{
+  const soakSeconds = Number(process.env.BENCH_SOAK_S ?? 600);
+  const vm = await bootVm({ image: "debian" });
+  try {
+    const round = async (i: number) => {
+      await Promise.all(Array.from({ length: 50 }, (_, j) => vm.exec(["echo", String(j)])));
+      const data = randomBytes(1 << 20);
+      await vm.copyIn(data, "/tmp/soak");
+      if (sha256(await vm.copyOut("/tmp/soak")) !== sha256(data)) throw new Error("soak copy corrupted the data");
+      if (i % 20 === 0) await vm.bpftrace("kprobe:do_sys_openat2 { @[comm] = count(); }", { duration: 1000 });
+    };
+    for (let i = 0; i < 5; i++) await round(i + 1);
+    gc();
+    const before = process.memoryUsage();
+    const end = Date.now() + soakSeconds * 1000;
+    let rounds = 0;
+    while (Date.now() < end) await round(rounds++);
+    gc();
+    const after = process.memoryUsage();
+    console.log(
+      `debian guest soak: ${soakSeconds} s, ${rounds} rounds (${rounds * 52} commands, ${rounds * 2} MiB copied, ${Math.ceil(rounds / 20)} bpftrace runs): ` +
+        `RSS ${mib(before.rss)} → ${mib(after.rss)} (${after.rss >= before.rss ? "+" : ""}${mib(after.rss - before.rss)}), heap ${mib(before.heapUsed)} → ${mib(after.heapUsed)}`,
+    );
+  } finally {
+    await vm.shutdown();
+  }
 }

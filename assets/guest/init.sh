@@ -65,11 +65,23 @@ fi
 $AGENT &
 echo "kbook-init: agent started" > /dev/console
 
+# `poweroff`, `halt` and `reboot` signal PID 1 (busybox: USR2, USR1, TERM); this script is PID 1,
+# so it does what they ask. reboot(2) itself, not sysrq, which a kernel may lack.
+if command -v busybox >/dev/null 2>&1; then BUSYBOX=busybox; else BUSYBOX=/run/kbook/busybox; fi
+trap 'sync; $BUSYBOX poweroff -f' USR2 TERM
+trap 'sync; $BUSYBOX halt -f' USR1
+
 if [ "$(arg kbook.shell)" = 1 ]; then
-	# An interactive root shell on the serial console (kbook boot --shell); powering off when it exits.
-	setsid -c /bin/sh -l < /dev/ttyS0 > /dev/ttyS0 2>&1 || setsid /bin/sh -l < /dev/ttyS0 > /dev/ttyS0 2>&1
+	# An interactive root shell on the serial console (kbook boot --shell); powering off when it
+	# exits. Debian's own poweroff is systemd's, which does not run here: the shell gets aliases
+	# that end the VM (through $ENV, read by interactive dash and ash after the profile files).
+	cat > /run/kbook-shellrc <<-EOF
+	alias poweroff='sync; $BUSYBOX poweroff -f' halt='sync; $BUSYBOX poweroff -f' reboot='sync; $BUSYBOX poweroff -f'
+	EOF
+	echo "kbook: root shell on the serial console; 'poweroff' or 'exit' ends the VM, Ctrl-] detaches." > /dev/ttyS0
+	ENV=/run/kbook-shellrc setsid -c /bin/sh -l < /dev/ttyS0 > /dev/ttyS0 2>&1 || ENV=/run/kbook-shellrc setsid /bin/sh -l < /dev/ttyS0 > /dev/ttyS0 2>&1
 	sync
-	echo o > /proc/sysrq-trigger
+	$BUSYBOX poweroff -f
 fi
 
 # PID 1 must never exit: reap orphans until the host powers the guest off.

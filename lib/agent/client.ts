@@ -47,7 +47,8 @@
  *   - STDIN_ACK 0x85: u32 count of stdin bytes written to the command (or dropped, if it
  *     closed its stdin).
  *   - ERROR 0x86: UTF-8 message. With a command's id: that EXEC was refused (malformed, id in
- *     use, too many commands) and no EXIT follows. With id 0: a bad frame or unknown type.
+ *     use, too many commands: the agent runs at most 128 at once, so this client queues the
+ *     rest and never sends more) and no EXIT follows. With id 0: a bad frame or unknown type.
  *   - RESUMED_ACK 0x87 (id = the RESUMED's): i32 errno of setting the clock, i32 errno of the
  *     reseed (0 when done).
  *
@@ -87,6 +88,7 @@ import { CommandRun, type CommandChannel } from "./run.js";
 import {
   FrameDecoder,
   FrameType,
+  AGENT_MAX_COMMANDS,
   MAX_PAYLOAD,
   PING_NEW_SESSION,
   PROTOCOL_VERSION,
@@ -106,7 +108,18 @@ export interface AgentClientOptions {
   describeStall?: () => string | null;
   /** Bad frames and agent-side error reports; the channel keeps going after them. */
   onProtocolError?: (message: string) => void;
+  /**
+   * While calls are outstanding the client pings the agent every second; when nothing at all
+   * has come back for this long, the calls fail as unanswered (default 8000 ms). Time the guest
+   * is known to be stopped (describeStall) does not count.
+   */
+  livenessTimeoutMs?: number;
+  /** What to say of the guest when it stops answering (its console tail), for the error. */
+  describeUnresponsive?: () => string;
 }
+
+/** The guest stopped answering while calls were outstanding (see AgentClientOptions.livenessTimeoutMs). */
+export class AgentUnresponsiveError extends AgentError {}
 
 export interface AgentHello {
   /** The agent's version, with the hash of the source it was built from. */
@@ -122,6 +135,10 @@ interface HelloWaiter {
 }
 
 const PING_INTERVAL_MS = 100;
+/** Commands allowed to wait for a turn; past this many, exec refuses (a runaway loop). */
+const MAX_QUEUED = 100_000;
+/** How often an outstanding call checks that the agent still answers. */
+const LIVENESS_PING_MS = 1000;
 
 /** A random non-zero 32-bit number: where a session's nonces and command ids start. */
 function sessionStart(): number {
@@ -141,6 +158,10 @@ export interface ResumeReport {
 export class AgentClient {
   private readonly decoder: FrameDecoder;
   private readonly runs = new Map<number, CommandRun>();
+  /** Commands waiting for the agent to have room, in call order. */
+  private readonly queue: CommandRun[] = [];
+  /** Ids of commands the agent holds (sent, and no EXIT or refusal back yet). */
+  private readonly inFlight = new Set<number>();
   private readonly helloWaiters = new Set<HelloWaiter>();
   private readonly writeWaiters: (() => void)[] = [];
   private agentHello: AgentHello | undefined;
@@ -159,7 +180,13 @@ export class AgentClient {
     private readonly stream: Duplex,
     private readonly options: AgentClientOptions = {},
   ) {
-    this.decoder = new FrameDecoder({ onFrame: (frame) => this.route(frame), onError: (m) => this.protocolError(m) });
+    this.decoder = new FrameDecoder({
+      onFrame: (frame) => {
+        this.lastHeard = performance.now();
+        this.route(frame);
+      },
+      onError: (m) => this.protocolError(m),
+    });
     stream.on("data", (chunk: Buffer) => this.decoder.push(chunk));
     stream.on("drain", () => this.wakeWriters());
     stream.on("end", () => this.channelClosed("the guest agent closed it"));
@@ -214,17 +241,108 @@ export class AgentClient {
     return report;
   }
 
-  /** Runs argv directly, or a string as `/bin/sh -c script`. */
+  /**
+   * Runs argv directly, or a string as `/bin/sh -c script`. Beyond the agent's limit of commands
+   * at once, commands wait here in call order (their timeout and abort signal count from the
+   * call; one that ends while waiting never starts).
+   */
   async exec(command: readonly string[] | string, options: GuestExecOptions = {}): Promise<GuestExecResult> {
     const argv = typeof command === "string" ? ["/bin/sh", "-c", command] : [...command];
     const request = checkedExecRequest(argv, options);
-    if (!this.synced) await this.waitReady();
-    if (this.failure) throw this.failure;
+    if (this.queue.length >= MAX_QUEUED) {
+      throw new AgentError(`${this.queue.length} guest commands are already waiting for their turn (the agent runs ${AGENT_MAX_COMMANDS} at once).`, {
+        hint: "Wait for some to finish (await them in batches) before starting more.",
+      });
+    }
     const id = this.allocateId();
     const run = new CommandRun(this.channel, id, argv, request, options);
     this.runs.set(id, run);
-    run.start();
+    run.arm();
+    this.watchLiveness();
+    if (!run.cancelled) {
+      this.queue.push(run);
+      if (!this.synced) {
+        try {
+          await this.waitReady();
+        } catch (error) {
+          this.dropQueued(run);
+          throw error;
+        }
+      }
+      if (this.failure) {
+        this.dropQueued(run);
+        throw this.failure;
+      }
+      this.pump();
+    }
     return run.promise;
+  }
+
+  private lastHeard = performance.now();
+  private livenessTimer: NodeJS.Timeout | undefined;
+
+  /** Watches, while calls are outstanding, that the agent still answers. */
+  private watchLiveness(): void {
+    if (this.livenessTimer || this.failure) return;
+    this.lastHeard = performance.now();
+    this.livenessTimer = setInterval(() => this.checkLiveness(), LIVENESS_PING_MS);
+    this.livenessTimer.unref();
+  }
+
+  private checkLiveness(): void {
+    if (this.failure || (this.runs.size === 0 && this.resumeWaiters.size === 0)) {
+      clearInterval(this.livenessTimer);
+      this.livenessTimer = undefined;
+      return;
+    }
+    // A guest held by gdb cannot answer, and is known not to: that is not a hang.
+    if (this.options.describeStall?.()) this.lastHeard = performance.now();
+    const silentMs = performance.now() - this.lastHeard;
+    if (silentMs > (this.options.livenessTimeoutMs ?? 8000)) return this.unresponsive(silentMs);
+    if (this.synced) this.send(FrameType.Ping, this.allocateNonce());
+  }
+
+  /** Fails every outstanding call: the guest has said nothing for too long. */
+  private unresponsive(silentMs: number): void {
+    const seconds = (silentMs / 1000).toFixed(1);
+    const about = this.options.describeUnresponsive?.() ?? "";
+    const hint = "The guest's kernel or its agent is hung (a module that never returns, a lockup) or the VM is paused; vm.shutdown() still ends it.";
+    for (const run of [...this.runs.values()]) {
+      run.abandon(
+        new AgentUnresponsiveError(`The guest stopped answering: nothing came back for ${seconds} s while ${describeCommand(run.argv)} ${run.sent ? "ran" : "waited to start"}.${about ? ` ${about}` : ""}`, { hint }),
+        { kill: true },
+      );
+    }
+    for (const waiter of this.resumeWaiters.values()) waiter.reject(new AgentUnresponsiveError(`The guest stopped answering for ${seconds} s.`, { hint }));
+    this.resumeWaiters.clear();
+    this.lastHeard = performance.now();
+  }
+
+  /** How many commands run in the guest, how many wait for a turn, and the agent's limit. */
+  stats(): { running: number; queued: number; limit: number } {
+    return { running: this.inFlight.size, queued: this.queue.length, limit: AGENT_MAX_COMMANDS };
+  }
+
+  /** Sends queued commands while the agent has room for them. */
+  private pump(): void {
+    if (!this.synced || this.failure) return;
+    while (this.inFlight.size < AGENT_MAX_COMMANDS && this.queue.length) {
+      const run = this.queue.shift()!;
+      if (run.cancelled) continue;
+      this.inFlight.add(run.id);
+      run.dispatch();
+    }
+  }
+
+  private dropQueued(run: CommandRun): void {
+    const at = this.queue.indexOf(run);
+    if (at >= 0) this.queue.splice(at, 1);
+    this.runs.delete(run.id);
+  }
+
+  /** The agent is done with a command (its EXIT, or its refusal): its slot is free again. */
+  private released(id: number): void {
+    if (this.inFlight.delete(id)) queueMicrotask(() => this.pump());
   }
 
   /** Copies a host file (path) or bytes to `guestPath` (atomically: temp file, then rename). */
@@ -247,7 +365,14 @@ export class AgentClient {
     send: (type, id, payload) => this.send(type, id, payload),
     whenWritable: () => (this.failure ? Promise.resolve() : new Promise<void>((wake) => this.writeWaiters.push(wake))),
     stallReason: () => this.options.describeStall?.() ?? null,
-    forget: (id) => void this.runs.delete(id),
+    forget: (id) => {
+      const run = this.runs.get(id);
+      this.runs.delete(id);
+      // A command that never started leaves the queue; a started one keeps its slot until
+      // the agent reports its exit (it may still be running there).
+      if (run?.cancelled) this.dropQueued(run);
+    },
+    queueState: () => this.stats(),
   };
 
   private send(type: number, id: number, payload?: Uint8Array, flags = 0): boolean {
@@ -320,6 +445,7 @@ export class AgentClient {
     try {
       if (frame.type === FrameType.Hello) return this.handleHello(frame);
       if (frame.type === FrameType.ResumedAck) return this.handleResumedAck(frame);
+      if (frame.type === FrameType.Exit || (frame.type === FrameType.Error && frame.id !== 0)) this.released(frame.id);
       const run = this.runs.get(frame.id);
       switch (frame.type) {
         case FrameType.Error:
@@ -385,12 +511,16 @@ export class AgentClient {
     for (const waiter of [...this.helloWaiters]) waiter.reject(this.failure);
     for (const waiter of this.resumeWaiters.values()) waiter.reject(this.failure);
     this.resumeWaiters.clear();
+    this.queue.length = 0;
+    this.inFlight.clear();
     for (const run of [...this.runs.values()]) {
       run.abandon(
         new AgentError(`The channel to the guest agent closed while ${describeCommand(run.argv)} was running (${reason}).`, { hint }),
       );
     }
     this.wakeWriters();
+    clearInterval(this.livenessTimer);
+    this.livenessTimer = undefined;
   }
 }
 

@@ -8,6 +8,8 @@ export const PROTOCOL_VERSION = 1;
 export const HEADER_SIZE = 16;
 /** Largest payload either side accepts; a header announcing more is treated as garbage. */
 export const MAX_PAYLOAD = 1 << 20;
+/** Commands the agent runs at once (MAX_COMMANDS in agent.c); the client queues the rest. */
+export const AGENT_MAX_COMMANDS = 128;
 export const FRAME_MAGIC = Uint8Array.of(0x6b, 0x62, 0x41, 0xf1);
 
 export const FrameType = {

@@ -23,8 +23,10 @@ export interface CommandChannel {
   whenWritable(): Promise<void>;
   /** Why the guest cannot answer right now (e.g. stopped in gdb), or null. */
   stallReason(): string | null;
-  /** The command is over: stop routing its frames. */
+  /** The command is over: stop routing its frames (and drop it from the queue if it waits there). */
   forget(id: number): void;
+  /** Where the command waits while the agent runs as many as it can: for error messages. */
+  queueState(): { running: number; queued: number; limit: number };
 }
 
 /** Well under MAX_PAYLOAD; matches the agent's output chunks. */
@@ -69,14 +71,33 @@ export class CommandRun {
     });
   }
 
-  start(): void {
-    const { timeoutMs, signal, input } = this.options;
-    this.channel.send(FrameType.Exec, this.id, this.request);
-    const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : input;
-    void this.sendStdin(bytes ?? new Uint8Array(0));
+  /** The command was sent to the agent (it may have waited in the client's queue first). */
+  private dispatched = false;
+
+  /**
+   * Starts the clock: the timeout and the abort signal count from the call, also while the
+   * command waits in the queue. A queued command that times out or is aborted never starts.
+   */
+  arm(): void {
+    const { timeoutMs, signal } = this.options;
     if (timeoutMs !== undefined) this.timers.push(setTimeout(() => this.stop("timeout"), timeoutMs));
     if (signal?.aborted) this.stop("interrupt");
     else signal?.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  /** True once the command has ended (settled) without having been sent. */
+  get cancelled(): boolean {
+    return this.finished && !this.dispatched;
+  }
+
+  /** Sends the command to the agent. */
+  dispatch(): void {
+    if (this.finished) return;
+    this.dispatched = true;
+    this.channel.send(FrameType.Exec, this.id, this.request);
+    const { input } = this.options;
+    const bytes = typeof input === "string" ? Buffer.from(input, "utf8") : input;
+    void this.sendStdin(bytes ?? new Uint8Array(0));
   }
 
   handleFrame(frame: Frame): void {
@@ -113,9 +134,16 @@ export class CommandRun {
   }
 
   /** The channel is gone: the command's fate is unknown. */
-  abandon(error: AgentError): void {
+  abandon(error: AgentError, options: { kill?: boolean } = {}): void {
+    // Should the guest answer again, the command must not run on after its caller was told no.
+    if (options.kill && this.dispatched) this.signal("SIGKILL");
     this.end();
     this.settle(undefined, error);
+  }
+
+  /** The command was sent to the agent (not only queued). */
+  get sent(): boolean {
+    return this.dispatched;
   }
 
   private async sendStdin(data: Uint8Array): Promise<void> {
@@ -144,6 +172,20 @@ export class CommandRun {
     this.stopping = true;
     if (reason === "timeout") this.timedOut = true;
     else this.interrupted = true;
+    if (!this.dispatched) {
+      // Still queued: it never starts.
+      const { running, queued, limit } = this.channel.queueState();
+      const what = describeCommand(this.argv);
+      const lead = reason === "timeout" ? `Guest command ${what} timed out after ${this.options.timeoutMs} ms` : `Guest command ${what} was interrupted`;
+      this.end();
+      this.settle(
+        undefined,
+        new AgentError(`${lead} while it waited for its turn (${running} commands running, the agent's limit of ${limit}; ${queued} more waiting); it never started.`, {
+          hint: "Give it a longer timeout, or run fewer commands at once.",
+        }),
+      );
+      return;
+    }
     this.signal("SIGINT");
     const grace = this.options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     // SIGINT again every 2 s, as a person presses Ctrl-C again: bpftrace 0.17 was measured to

@@ -5,12 +5,12 @@
  * interrupted leaves nothing a later boot could pick up.
  */
 import { createHash } from "node:crypto";
-import { chmod, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, rename, rm, stat, statfs, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BuildContext, ImageLayout, RecipeKind } from "./recipe.js";
 import { recipeKey } from "./recipe.js";
 import { acquireLock, cleanStaleBuilds, findImage, imagesDir, sha256File, type ImageManifest, type StoredImage } from "./store.js";
-import { ProgressReporter, type ProgressListener } from "../progress/index.js";
+import { formatBytes, ProgressReporter, type ProgressListener } from "../progress/index.js";
 import { KbookError, UsageError } from "../errors/index.js";
 import { assetPath, cacheRoot } from "../paths.js";
 import { recipeKinds } from "./recipes.js";
@@ -30,6 +30,18 @@ export interface BuildOptions {
   signal?: AbortSignal;
   /** Rebuild even when the cache has the image. */
   force?: boolean;
+}
+
+/** Roughly what a build of each recipe writes into the cache at its peak (measured here). */
+const SPACE_NEEDED: Record<string, number> = { debian: 3 << 30, busybox: 256 << 20, alpine: 1 << 30 };
+
+/** A failure because a disk filled up: ENOSPC itself, or a tool that said so on stderr. */
+function isNoSpace(error: unknown): boolean {
+  for (let e = error as { code?: string; message?: string; detail?: string; stderrTail?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === "ENOSPC") return true;
+    if (/No space left on device/.test(`${e.message ?? ""} ${e.detail ?? ""} ${e.stderrTail ?? ""}`)) return true;
+  }
+  return false;
 }
 
 /** Looks up a recipe kind, or throws a UsageError listing the known ones. */
@@ -121,6 +133,14 @@ export async function buildImage(spec: ImageSpec | string = {}, options: BuildOp
     // KBOOK_KEEP_FAILED=1 keeps a failed build's directory for a post-mortem.
     if (!process.env.KBOOK_KEEP_FAILED) await removeWorkDir(workDir).catch(() => undefined);
     if (options.signal?.aborted) throw new KbookError(`Building the ${recipe.kind} image was interrupted; nothing was kept.`, { cause: error });
+    if (isNoSpace(error)) {
+      const fs = await statfs(imagesDir()).catch(() => undefined);
+      const free = fs ? ` (${formatBytes(fs.bavail * fs.bsize)} free after removing the partial build)` : "";
+      throw new KbookError(`The disk under ${imagesDir()} filled up while building the ${recipe.kind} image${free}; nothing was kept.`, {
+        hint: `A ${recipe.kind} image needs about ${formatBytes(SPACE_NEEDED[recipe.kind] ?? 1 << 30)} there while it builds: free some space, or set KBOOK_CACHE to a larger disk.`,
+        cause: error,
+      });
+    }
     if (error instanceof KbookError) throw error;
     throw new KbookError(`Building the ${recipe.kind} image failed: ${(error as Error).message}`, { cause: error });
   } finally {

@@ -6,8 +6,8 @@
  * and the in-guest decompressor. Under TCG, where every instruction is emulated, that saves
  * about 2.4 s per boot (measured on this project's machines).
  */
-import { readFile, writeFile, mkdir, readdir, rename } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { runTool } from "../system/run.js";
 import { KbookError } from "../errors/index.js";
 
@@ -74,18 +74,23 @@ export async function fetchDebianPackage(name: string, cacheDir: string, destDir
   await mkdir(cacheDir, { recursive: true });
   const tmp = join(cacheDir, `.download-${process.pid}-${Date.now()}`);
   await mkdir(tmp);
-  await runTool("apt-get", ["download", "-q", name], {
-    cwd: tmp,
-    signal,
-    stage: `download ${name}`,
-    hint: "Check the apt sources of this machine ('apt-get update' first, as root).",
-  });
-  const [deb] = (await readdir(tmp)).filter((f) => f.endsWith(".deb"));
-  if (!deb) throw new KbookError(`apt-get download ${name} produced no .deb file.`);
-  const cached = join(cacheDir, deb);
-  await rename(join(tmp, deb), cached);
-  await runTool("rm", ["-rf", tmp]);
-  await runTool("dpkg-deb", ["-x", cached, destDir], { stage: `unpack ${deb}` });
+  let cached: string;
+  try {
+    await runTool("apt-get", ["download", "-q", name], {
+      cwd: tmp,
+      signal,
+      stage: `download ${name}`,
+      hint: "Check the apt sources of this machine ('apt-get update' first, as root).",
+    });
+    const [deb] = (await readdir(tmp)).filter((f) => f.endsWith(".deb"));
+    if (!deb) throw new KbookError(`apt-get download ${name} produced no .deb file.`);
+    cached = join(cacheDir, deb);
+    await rename(join(tmp, deb), cached);
+  } finally {
+    // A download that failed half-way (a full disk, the network) leaves nothing behind.
+    await rm(tmp, { recursive: true, force: true });
+  }
+  await runTool("dpkg-deb", ["-x", cached, destDir], { stage: `unpack ${basename(cached)}` });
   return cached;
 }
 

@@ -16,7 +16,40 @@ const PANIC = /Kernel panic - not syncing: ?(.*)$/;
  */
 const POWERED_OFF = /reboot: (Power down|System halted)/;
 
+/** The kernel's line for each process its OOM killer ends (pr_err, so shown even with `quiet`). */
+const OOM_KILL = /(?:Memory cgroup )?[Oo]ut of memory: Killed process (\d+) \(([^)]*)\)/;
+
+/** A process the guest's OOM killer ended, as its console said. */
+export interface OomKill {
+  pid: number;
+  command: string;
+  /** Its number among all OOM kills this console saw (1, 2, …). */
+  seq: number;
+}
+
 export class ConsoleMonitor {
+  /** OOM kills seen, newest last (the last 20). */
+  private readonly oomKills: OomKill[] = [];
+  private oomSeen = 0;
+  private readonly oomListeners = new Set<() => void>();
+
+  /** How many OOM kills the console has shown so far. */
+  get oomCount(): number {
+    return this.oomSeen;
+  }
+
+  /** The OOM kills after the `since`-th, waiting up to `waitMs` for the first (console lines lag a little). */
+  async oomKillsSince(since: number, waitMs = 0): Promise<OomKill[]> {
+    if (this.oomSeen <= since && waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const done = () => (clearTimeout(timer), this.oomListeners.delete(done), resolve());
+        const timer = setTimeout(done, waitMs);
+        this.oomListeners.add(done);
+      });
+    }
+    return this.oomKills.filter((k) => k.seq > since);
+  }
+
   private readonly lines: string[] = [];
   private partial = "";
   private panicReason: string | undefined;
@@ -53,6 +86,12 @@ export class ConsoleMonitor {
 
   private push(line: string): void {
     this.lines.push(line);
+    const oom = OOM_KILL.exec(line);
+    if (oom) {
+      this.oomKills.push({ pid: Number(oom[1]), command: oom[2]!, seq: ++this.oomSeen });
+      if (this.oomKills.length > 20) this.oomKills.shift();
+      for (const l of [...this.oomListeners]) l();
+    }
     if (!this.poweredOff && POWERED_OFF.test(line)) {
       this.poweredOff = true;
       for (const l of this.powerOffListeners.splice(0)) l();

@@ -4,6 +4,8 @@
  * own, an interrupted boot, and calls on a VM that is gone. Each keeps its evidence as fields.
  */
 import { KbookError, ToolError } from "../errors/index.js";
+import type { GuestCommandError } from "../agent/index.js";
+import type { GuestExecResult } from "../guest/index.js";
 
 /** The guest kernel panicked (during boot or later); `panicText` has the console lines around it. */
 export class GuestPanicError extends KbookError {
@@ -51,5 +53,32 @@ export class BootInterruptedError extends KbookError {
 export class VmNotRunningError extends KbookError {
   constructor() {
     super("The VM is not running.", { hint: "Boot a new VM with bootVm()." });
+  }
+}
+
+/** A guest command ended because the guest ran out of memory and its OOM killer chose a process. */
+export class GuestOutOfMemoryError extends KbookError {
+  readonly result: GuestExecResult;
+  constructor(
+    failure: GuestCommandError,
+    readonly killed: { pid: number; command: string }[],
+    memoryMb: number,
+  ) {
+    const victims = killed.map((k) => `${k.command} (pid ${k.pid})`).join(", ");
+    super(`${failure.message} The guest ran out of memory: its OOM killer killed ${victims}.`, {
+      detail: failure.detail,
+      hint: `The VM has ${memoryMb} MiB; boot it with more, e.g. bootVm({ memory: ${Math.min(65536, memoryMb * 2)} }) or --memory ${Math.min(65536, memoryMb * 2)}. The VM itself still answers.`,
+      cause: failure,
+    });
+    this.result = failure.result;
+  }
+}
+
+/** A guest command failed because a guest filesystem is full. */
+export class GuestDiskFullError extends KbookError {
+  readonly result: GuestExecResult;
+  constructor(failure: GuestCommandError, hint: string) {
+    super(`${failure.message} A guest filesystem is full ("No space left on device").`, { detail: failure.detail, hint, cause: failure });
+    this.result = failure.result;
   }
 }

@@ -22,6 +22,6 @@ export { checkKernelFile, type BootableImage, type ImageLayout } from "./image.j
 export { supervisedArgv, launchQemu, freeLocalPort, type QemuProcess } from "./qemu-process.js";
 export { guestKit, type GuestKitMode } from "./kit.js";
 export { buildQemuArgv, kernelCommandLine, formatCommandLine, qemuEscape, AGENT_PORT_NAME, DEFAULT_APPEND, type QemuPlan } from "./argv.js";
-export { ConsoleMonitor, type PanicReport } from "./console.js";
+export { ConsoleMonitor, type PanicReport, type OomKill } from "./console.js";
 export { QmpClient } from "./qmp.js";
-export { GuestPanicError, BootTimeoutError, QemuExitedError, BootInterruptedError, VmNotRunningError } from "./errors.js";
+export { GuestPanicError, BootTimeoutError, QemuExitedError, BootInterruptedError, VmNotRunningError, GuestOutOfMemoryError, GuestDiskFullError } from "./errors.js";

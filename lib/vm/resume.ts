@@ -87,7 +87,7 @@ export async function resumeVm(
       throw new ResumeError(`QEMU did not start from the saved state: ${qemuSaid(qemu.stderr())}`);
     });
     qmpSocket.destroy();
-    vm.attachAgent(new AgentClient(agentSocket, { describeStall: () => vm.stoppedReason }));
+    vm.attachAgent(new AgentClient(agentSocket, vm.agentOptions()));
     const qmp = await vm.qmp();
     // Both the stream fed in and QEMU's load of it must be complete and right.
     const fed = qemu.incoming!.catch((error: Error) => {

@@ -31,9 +31,14 @@ export async function startVm(options: VmOptions, progress = new ProgressReporte
     const state = await findSavedState(key);
     if (state) {
       try {
-        return await resumeVm(decision, state, options, progress);
+        const vm = await resumeVm(decision, state, options, progress);
+        if (options.signal?.aborted) {
+          await vm.kill();
+          throw new BootInterruptedError();
+        }
+        return vm;
       } catch (error) {
-        options.signal?.throwIfAborted();
+        if (options.signal?.aborted) throw error instanceof BootInterruptedError ? error : new BootInterruptedError();
         const why = (error as Error).message.replace(/\s*\n\s*/g, "; ");
         progress.report("resume", `warning: saved state ${key} could not be resumed (${why}); booting cold and saving a new one`);
         // Only the state that failed: another process may have replaced it meanwhile.
@@ -72,7 +77,7 @@ async function bootCold(decision: BootDecision, options: VmOptions, progress: Pr
       const exit = qemu.exited();
       throw exit ? await exitedDuringBoot(qemu, exit) : error;
     });
-    vm.attachAgent(new AgentClient(socket, { describeStall: () => vm.stoppedReason }));
+    vm.attachAgent(new AgentClient(socket, vm.agentOptions()));
     if (plan.paused) {
       // Not by connecting to it: any gdbstub connection halts the guest.
       await waitForListen(plan.gdbPort!, started + 10_000, alive);

@@ -2,18 +2,21 @@
  * A running guest: the command channel (through the agent), facts about the guest, and a
  * shutdown that always ends with QEMU gone and its run directory removed.
  */
-import type { AgentClient } from "../agent/index.js";
+import { AgentUnresponsiveError, type AgentClient, type AgentClientOptions } from "../agent/index.js";
 import type { Guest, GuestExecOptions, GuestExecResult, GuestInfo } from "../guest/index.js";
 import type { BootPlan, BootKernel } from "./plan.js";
 import type { QemuProcess } from "./qemu-process.js";
 import type { SavedState } from "./saved-state.js";
 import { formatCommandLine } from "./argv.js";
-import { GuestPanicError, VmNotRunningError } from "./errors.js";
+import { GuestDiskFullError, GuestOutOfMemoryError, GuestPanicError, VmNotRunningError } from "./errors.js";
+import { GuestCommandError } from "../agent/index.js";
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import { QmpClient } from "./qmp.js";
 import { KbookError } from "../errors/index.js";
 import { escapeHtml } from "../viz/escape.js";
 import { JUPYTER_DISPLAY } from "../viz/mime.js";
-import { formatDuration } from "../progress/index.js";
+import { formatBytes, formatDuration } from "../progress/index.js";
 import { recordPerf, type PerfRecordOptions, type Profile } from "../perf/index.js";
 import { bpftrace, listProbes, type BpftraceResult, type BpftraceRunOptions, type ProbeList } from "../bpftrace/index.js";
 import { connectGdb, type GdbSession, type GdbTarget } from "../gdb/index.js";
@@ -55,6 +58,14 @@ export class Vm implements Guest {
   /** @internal */
   attachAgent(agent: AgentClient): void {
     this.agent = agent;
+  }
+
+  /** @internal The agent client's options for this VM: what to say when it stalls or hangs. */
+  agentOptions(): AgentClientOptions {
+    return {
+      describeStall: () => this.stoppedReason,
+      describeUnresponsive: () => `Last console lines:\n${this.parts.qemu.console.lastLines(15)}`,
+    };
   }
 
   /** @internal The VM's parts, for saving it (resume.ts). */
@@ -138,6 +149,17 @@ export class Vm implements Guest {
     return !this.parts.qemu.exited();
   }
 
+  /**
+   * What the VM holds right now: the agent's commands (running, waiting for a turn beyond the
+   * agent's limit) and the OOM kills its console has shown.
+   */
+  stats(): { agent: { running: number; queued: number; limit: number }; oomKills: number } {
+    return {
+      agent: this.agent?.stats() ?? { running: 0, queued: 0, limit: 0 },
+      oomKills: this.parts.qemu.console.oomCount,
+    };
+  }
+
   /** The last console lines (boot messages, panics). */
   consoleTail(lines = 40): string {
     return this.parts.qemu.console.lastLines(lines);
@@ -152,23 +174,70 @@ export class Vm implements Guest {
     return this.agent;
   }
 
-  /** Rewrites a channel failure caused by a panic into an error that says so. */
+  /**
+   * Rewrites a channel failure caused by a panic into an error that says so, and one of a guest
+   * that stopped answering into one that says whether QEMU has it paused.
+   */
   private async explain(error: unknown): Promise<never> {
     // The panic is seen as its line starts printing: let the rest of it (and QEMU's exit) arrive.
     if (this.parts.qemu.console.panic) await this.waitExit(1000);
     const panic = this.parts.qemu.console.panic;
     if (panic) throw new GuestPanicError(panic.reason, panic.text, { cause: error });
+    if (error instanceof AgentUnresponsiveError && !this.parts.qemu.exited()) {
+      const status = await Promise.race([
+        this.qmp().then((q) => q.execute("query-status") as Promise<{ status: string }>),
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 1000).unref()),
+      ]).catch(() => undefined);
+      if (status && status.status !== "running") {
+        throw new AgentUnresponsiveError(`${error.message.split(".")[0]}: QEMU has the VM ${status.status} (QMP query-status).`, {
+          hint: "Let it run again with (await vm.qmp()).execute(\"cont\"), or shut it down.",
+          cause: error,
+        });
+      }
+    }
     throw error;
   }
 
   // Async, so that a VM that is gone rejects the promise (as every other failure does) instead
   // of throwing before there is one.
   async exec(command: readonly string[] | string, options?: GuestExecOptions): Promise<GuestExecResult> {
-    return this.channel().exec(command, options).catch((e) => this.explain(e));
+    const oomBefore = this.parts.qemu.console.oomCount;
+    return this.channel().exec(command, options).catch(async (e) => this.explain(await this.explainFailure(e, oomBefore)));
   }
 
   async copyIn(source: string | Uint8Array, guestPath: string, options?: { mode?: number }): Promise<void> {
-    return this.channel().copyIn(source, guestPath, options).catch((e) => this.explain(e));
+    const oomBefore = this.parts.qemu.console.oomCount;
+    return this.channel().copyIn(source, guestPath, options).catch(async (e) => this.explain(await this.explainFailure(e, oomBefore)));
+  }
+
+  /**
+   * A failed command that the guest's OOM killer ended, or that met a full filesystem, becomes
+   * an error that says so and how to give the VM more room; anything else passes through.
+   */
+  private async explainFailure(error: unknown, oomBefore: number): Promise<unknown> {
+    if (!(error instanceof GuestCommandError)) return error;
+    const { result } = error;
+    const killed = result.signal === "SIGKILL" || result.exitCode === 137;
+    if (killed && !result.timedOut && !result.interrupted) {
+      // The console line may come a moment after the exit (another channel).
+      const kills = await this.parts.qemu.console.oomKillsSince(oomBefore, 500);
+      if (kills.length) return new GuestOutOfMemoryError(error, kills, this.parts.boot.plan.memoryMb);
+    }
+    if (/No space left on device/.test(result.stderr)) return new GuestDiskFullError(error, await this.diskFullHint());
+    return error;
+  }
+
+  private async diskFullHint(): Promise<string> {
+    const { image, plan } = this.parts.boot;
+    if (!image.layout.disk) {
+      return `This guest's root is an initramfs in its ${plan.memoryMb} MiB of memory: boot with more (memory: ${plan.memoryMb * 2}), or use an image with a disk.`;
+    }
+    const base = await stat(join(image.dir, image.layout.disk.file)).catch(() => undefined);
+    const size = base && image.layout.disk.format === "raw" ? `${formatBytes(base.size)} ` : "";
+    return (
+      `The guest's root filesystem is the image's ${size}disk (writes go to this VM's throwaway overlay). ` +
+      "For more room, build an image with a bigger disk, e.g. `kbook image build debian --disk-size 8G` (recipe { kind: \"debian\", diskSize: \"8G\" }), and boot that; or write to a shared folder (share: DIR)."
+    );
   }
 
   async copyOut(guestPath: string, hostPath?: string): Promise<Uint8Array> {

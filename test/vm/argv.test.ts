@@ -41,6 +41,15 @@ describe("buildQemuArgv", () => {
     expect(optionValues(buildQemuArgv({ ...plan, disk: undefined }), "-drive")).toEqual([]);
   });
 
+  it("resumes from a migration stream on fd 3 with the CPUs held until kbook continues them", () => {
+    const argv = buildQemuArgv({ ...plan, incoming: "fd:3" });
+    expect(optionValues(argv, "-incoming")).toEqual(["fd:3"]);
+    expect(argv).toContain("-S");
+    // The same machine line otherwise: a state saved from one boot loads into the other.
+    const strip = (a: string[]) => a.filter((w, i) => w !== "-S" && w !== "-incoming" && a[i - 1] !== "-incoming");
+    expect(strip(argv)).toEqual(buildQemuArgv(plan));
+  });
+
   it("puts every listener on a unix socket or 127.0.0.1, never -s", () => {
     const argv = buildQemuArgv({ ...plan, gdbPort: 4321, paused: true });
     expect(argv).not.toContain("-s");

@@ -42,3 +42,15 @@ describe("kbook boot --shell", () => {
     expect(screen()).toMatch(/detached; the VM was stopped/);
   });
 });
+
+describe("kbook boot --shell on the Debian guest", () => {
+  it("says how to leave, and `poweroff` at the prompt ends the VM", async () => {
+    const image = await testImage("debian");
+    const { term, exited, waitFor, screen } = runInPty(["boot", "--image", image.dir, "--shell"]);
+    await waitFor(/'poweroff' or 'exit' ends the VM/, 120_000);
+    await waitFor(/# $/m, 60_000);
+    term.write("poweroff\r");
+    expect(await exited).toBe(0);
+    expect(screen()).toMatch(/the guest powered off/);
+  });
+});
