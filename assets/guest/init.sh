@@ -67,7 +67,9 @@ echo "kbook-init: agent started" > /dev/console
 
 # `poweroff`, `halt` and `reboot` signal PID 1 (busybox: USR2, USR1, TERM); this script is PID 1,
 # so it does what they ask. reboot(2) itself, not sysrq, which a kernel may lack.
-if command -v busybox >/dev/null 2>&1; then BUSYBOX=busybox; else BUSYBOX=/run/kbook/busybox; fi
+# A path, not a name: the user's shell has no busybox on its PATH on Debian.
+BUSYBOX=busybox
+for b in /run/kbook/busybox /bin/busybox /usr/bin/busybox; do [ -x "$b" ] && { BUSYBOX=$b; break; }; done
 trap 'sync; $BUSYBOX poweroff -f' USR2 TERM
 trap 'sync; $BUSYBOX halt -f' USR1
 

@@ -54,7 +54,7 @@ describe("busybox under load", () => {
     const vm = await bootVm({ image: "busybox", memory: 256 });
     try {
       // tail keeps the whole "line" of newline-free zeros in memory until the OOM killer ends it.
-      const error = await vm.exec("head -c 1000000000 /dev/zero | tail -c 1 >/dev/null").catch((e: unknown) => e);
+      const error = await vm.exec("head -c 1000000000 /dev/zero | tail -n 1 >/dev/null").catch((e: unknown) => e);
       expect(error).toBeInstanceOf(GuestOutOfMemoryError);
       const oom = error as GuestOutOfMemoryError;
       expect(oom.killed.map((k) => k.command)).toContain("tail");
@@ -72,8 +72,9 @@ describe("Debian faults", () => {
     await testImage("debian");
     const vm = await bootVm({ image: "debian" });
     try {
-      const avail = Number((await vm.exec(["df", "--output=avail", "-B1", "/"])).stdout.split("\n")[1]);
-      await vm.exec(["fallocate", "-l", String(avail), "/root/fill"], { reject: false });
+      // Every free block, the 5% ext4 keeps for root included (the agent's commands run as root).
+      const [free, block] = (await vm.exec(["stat", "-f", "-c", "%f %S", "/"])).stdout.trim().split(" ").map(Number);
+      await vm.exec(["fallocate", "-l", String((free! - 64) * block!), "/root/fill"], { reject: false });
       const error = await vm.exec("head -c 8388608 /dev/urandom > /root/more && sync").catch((e: unknown) => e);
       expect(error).toBeInstanceOf(GuestDiskFullError);
       const full = error as GuestDiskFullError;
