@@ -240,7 +240,8 @@ export async function saveVmState(vm: Vm, key: string, progress: ProgressReporte
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     const e = error as NodeJS.ErrnoException & { hint?: string };
     const why = e.code === "ENOSPC" ? `the disk under ${statesDir()} is full (a state needs up to ${formatBytes(boot.plan.memoryMb * 1024 * 1024)})` : e.message;
-    progress.report("save", `warning: could not save the booted guest: ${why}${e.hint ? ` (${e.hint})` : ""}; the next boot boots cold too`);
+    const hint = e.hint ? ` (${e.hint.replace(/\.$/, "")})` : "";
+    progress.report("save", `warning: could not save the booted guest: ${why.replace(/\.$/, "")}${hint}; the next boot boots cold too`);
     return undefined;
   }
 }

@@ -10,6 +10,7 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import { buildImage } from "../../lib/images/index.js";
+import { bootVm } from "../../lib/boot/index.js";
 import { KbookError } from "../../lib/errors/index.js";
 import { cacheRoot } from "../../lib/paths.js";
 import { testImage } from "../support/images.js";
@@ -17,9 +18,10 @@ import { testImage } from "../support/images.js";
 const mountPoint = join(tmpdir(), `kbook-small-disk-${process.pid}`);
 let mounted = false;
 let testCache: string;
+let busybox: string;
 
 beforeAll(async () => {
-  await testImage("busybox"); // its download is in the test cache now
+  busybox = (await testImage("busybox")).dir;
   testCache = cacheRoot();
   await mkdir(mountPoint, { recursive: true });
   // Room for the kernel package (68 MB), not for unpacking its modules next to it.
@@ -50,4 +52,30 @@ describe("a cache disk that fills up during an image build", () => {
       process.env.KBOOK_CACHE = testCache;
     }
   }, 300_000);
+});
+
+describe("a cache disk too small for a saved state", () => {
+  it("boots all the same, says why it saved nothing in one line, and leaves nothing partial", async (context) => {
+    if (!mounted) context.skip();
+    await rm(join(mountPoint, "images"), { recursive: true, force: true });
+    process.env.KBOOK_CACHE = mountPoint;
+    try {
+      const lines: string[] = [];
+      const vm = await bootVm({ image: busybox, onProgress: (e) => lines.push(`${e.stage}: ${e.message ?? ""}`) });
+      try {
+        expect(vm.startedFrom.kind).toBe("cold");
+        expect(vm.savedStateKey).toBeUndefined();
+        const warnings = lines.filter((l) => l.includes("warning"));
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatch(new RegExp(`^save: warning: could not save the booted guest: ${mountPoint}/states has .* free; saving this guest may need up to 1\\.1 GiB \\(Free space there, or set KBOOK_CACHE to a disk with more room\\); the next boot boots cold too$`));
+        expect((await vm.exec(["echo", "fine"])).stdout).toBe("fine\n");
+      } finally {
+        await vm.shutdown();
+      }
+      const states = await readdir(join(mountPoint, "states")).catch(() => [] as string[]);
+      expect(states.filter((n) => !n.startsWith(".fingerprints"))).toEqual([]);
+    } finally {
+      process.env.KBOOK_CACHE = testCache;
+    }
+  }, 120_000);
 });
