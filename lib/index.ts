@@ -53,8 +53,8 @@ export { formatDuration, parseDuration, type ProgressEvent, type ProgressListene
 
 // Errors: one class per failure family a caller may want to tell apart.
 export { KbookError, UsageError, ToolError, isKbookError } from "./errors/index.js";
-export { GuestPanicError, BootTimeoutError, QemuExitedError, BootInterruptedError, VmNotRunningError } from "./vm/index.js";
-export { AgentError, GuestCommandError } from "./agent/index.js";
+export { GuestPanicError, BootTimeoutError, QemuExitedError, BootInterruptedError, VmNotRunningError, GuestOutOfMemoryError, GuestDiskFullError } from "./vm/index.js";
+export { AgentError, AgentUnresponsiveError, GuestCommandError } from "./agent/index.js";
 export { GdbError, GdbTimeoutError } from "./gdb/index.js";
 export { PerfPermissionError } from "./perf/index.js";
 export {

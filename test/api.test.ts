@@ -7,10 +7,10 @@ import { describe, expect, it } from "vitest";
 import ts from "typescript";
 
 const VALUES = [
-    "AgentError", "BootInterruptedError", "BootTimeoutError", "BpftraceKernelError",
+    "AgentError", "AgentUnresponsiveError", "BootInterruptedError", "BootTimeoutError", "BpftraceKernelError",
     "BpftraceMissingError", "BpftraceOutputError", "BpftraceProbeError", "BpftraceProgramError",
     "BpftraceResult", "BpftraceRunError", "FoldedStacks", "GdbError", "GdbSession",
-    "GdbTimeoutError", "GuestCommandError", "GuestPanicError", "JUPYTER_DISPLAY", "KbookError",
+    "GdbTimeoutError", "GuestCommandError", "GuestDiskFullError", "GuestOutOfMemoryError", "GuestPanicError", "JUPYTER_DISPLAY", "KbookError",
     "LinuxBuildError", "PerfPermissionError", "ProbeList", "Profile", "QemuExitedError",
     "StackCounts", "ToolError", "UsageError", "Vm", "VmNotRunningError", "applyPatch", "bootVm",
     "buildImage", "buildLinux", "cacheRoot", "collapsePerfData", "collapsePerfScript",

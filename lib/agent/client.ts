@@ -316,6 +316,15 @@ export class AgentClient {
     for (const waiter of this.resumeWaiters.values()) waiter.reject(new AgentUnresponsiveError(`The guest stopped answering for ${seconds} s.`, { hint }));
     this.resumeWaiters.clear();
     this.lastHeard = performance.now();
+    this.unansweredAt = this.lastHeard;
+  }
+
+  /** When the agent last went silent for too long, unless it has answered since. */
+  private unansweredAt: number | undefined;
+
+  /** True while the agent has not answered since the liveness check gave up on it. */
+  get silent(): boolean {
+    return this.unansweredAt !== undefined && this.lastHeard <= this.unansweredAt;
   }
 
   /** How many commands run in the guest, how many wait for a turn, and the agent's limit. */

@@ -318,7 +318,8 @@ export class Vm implements Guest {
         await this.gdbSession.then((g) => g.close()).catch(() => undefined);
         this.stoppedReason = null;
       }
-      if (!this.parts.qemu.exited() && this.agent && this.guestInfo && !this.stoppedReason) {
+      // A guest that stopped answering cannot power itself off: straight to QMP then.
+      if (!this.parts.qemu.exited() && this.agent && this.guestInfo && !this.stoppedReason && !this.agent.silent) {
         // sync first: the overlay is thrown away, but a shared 9p folder is not.
         void this.agent.exec(["/bin/sh", "-c", "sync; echo o > /proc/sysrq-trigger"], { reject: false, timeoutMs: 5000 }).catch(() => undefined);
         // A kernel with ACPI turns the machine off and QEMU exits; one without stops after

