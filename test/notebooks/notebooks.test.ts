@@ -149,6 +149,11 @@ describe("the notebooks executed headless with kbook run", () => {
       expect(inside).toContain("rdinit=/init");
       expect(inside).toMatch(/root: rootfs \/ rootfs/);
       expect(inside).toMatch(/BusyBox v\d/);
+      // A second VM of the same configuration resumes from the state the first boot saved.
+      const states = text(nb, "saved-states");
+      expect(states).toMatch(/second VM: resumed, up in \d+\.\d\d s/);
+      expect(states).toContain("same guest, separate machines: kbook");
+      expect(states).toMatch(/\| `busybox-[0-9a-f]{20}` \| busybox \| \d+\.\d+/);
     },
     minutes(15),
   );
