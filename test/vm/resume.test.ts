@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, copyFile, mkdtemp, open, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { bootVm, type BootOptions } from "../../lib/boot/index.js";
 import { findSavedState, listSavedStates, removeSavedState, type SavedState, type Vm } from "../../lib/vm/index.js";
 import { sha256File } from "../../lib/system/hash.js";
@@ -157,6 +157,29 @@ describe("busybox: saved once, resumed from then on", () => {
     expect(await stateHashes((await findSavedState(key))!)).toEqual(before);
   });
 
+  it("is managed from the CLI: snapshot list, image list, boot --cold, snapshot rm", async () => {
+    const kbook = (...args: string[]) => execa(process.execPath, [resolve("dist/lib/cli/main.js"), ...args], { reject: false });
+    const list = await kbook("snapshot", "list");
+    expect(list.exitCode).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`^${key}  \\d+(\\.\\d)? MiB  busybox kernel \\S+  1024 MiB, 2 CPUs, TCG  last used `, "m"));
+    expect(list.stdout).toMatch(/\d+ saved states?, .* in .*states$/m);
+    expect((await kbook("image", "list")).stdout).toMatch(new RegExp(`^  saved state ${key}  `, "m"));
+    const cold = await kbook("boot", "--image", "busybox", "--append", `${MARK}-busybox`, "--cold", "--", "true");
+    expect(cold.exitCode).toBe(0);
+    expect(cold.stderr).toContain("cold boot: asked for a cold boot");
+    const state = (await findSavedState(key))!;
+    const rm = await kbook("snapshot", "rm", key);
+    expect(rm.stdout).toMatch(new RegExp(`^removed saved state ${key} \\(`));
+    expect(await findSavedState(key)).toBeUndefined();
+    expect((await kbook("snapshot", "rm", key)).stderr).toMatch(/No saved state/);
+    expect((await kbook("snapshot", "rm")).stderr).toMatch(/Name the saved states to remove, or pass --all/);
+    // The next boot boots cold and saves it anew.
+    const again = await bootVm(options);
+    expect(again.startedFrom.kind).toBe("cold");
+    await again.shutdown();
+    expect((await findSavedState(key))!.manifest.createdAt).not.toBe(state.manifest.createdAt);
+  });
+
   it("a damaged or truncated state: one warning, a cold boot, and a new state in its place", async () => {
     for (const hurt of [
       async (s: SavedState) => damage(join(s.dir, "vmstate"), Math.floor(s.manifest.state.bytes / 2), randomBytes(64)),
@@ -246,12 +269,14 @@ describe("Debian: resumed guests do everything a booted one does", () => {
       await vm.copyIn(data, "/tmp/data.bin");
       expect(Buffer.from(await vm.copyOut("/tmp/data.bin")).equals(data)).toBe(true);
       const profile = await vm.perf.record({ command: "dd if=/dev/zero of=/tmp/test.dat bs=1024K count=100", frequency: 999 });
-      expect(profile.samples).toBeGreaterThan(10);
+      expect(profile.samples, profile.folded().slice(0, 2000)).toBeGreaterThan(10);
       expect(profile.folded()).toMatch(/vfs_write|ksys_write|__x64_sys_write/);
       const result = await vm.bpftrace("kprobe:task_tick_fair { @[kstack] = count(); }", { duration: 3000 });
-      expect(result.run!.stopReason).toBe("duration");
-      for (const row of result.stacks().rows) expect(row.frames[0]).toMatch(/^task_tick_fair\+\d+$/);
-      expect(result.stacks().rows.length).toBeGreaterThan(0);
+      const rows = result.stacks().rows;
+      const shown = JSON.stringify({ run: result.run, rows: rows.slice(0, 5) });
+      expect(result.run!.stopReason, shown).toBe("duration");
+      expect(rows.length, shown).toBeGreaterThan(0);
+      for (const row of rows) if (row.frames.length) expect(row.frames[0], shown).toMatch(/^task_tick_fair\+\d+$/);
     } finally {
       await vm.shutdown();
     }
