@@ -175,7 +175,8 @@ export class Kernel {
       if (outcome.result && !silent) router.executeResult(count, outcome.result.data, outcome.result.metadata);
       await router.flush();
       if (storeHistory) this.history.add(count, code, outcome.result ? String(outcome.result.data["text/plain"] ?? "") : null);
-      return reply({ status: "ok", execution_count: count, payload: outcome.payload ?? [], user_expressions: {} });
+      const userExpressions = await this.userExpressions(message.content.user_expressions);
+      return reply({ status: "ok", execution_count: count, payload: outcome.payload ?? [], user_expressions: userExpressions });
     }
     if (!silent) router.error(outcome.error);
     await router.flush();
@@ -184,6 +185,25 @@ export class Kernel {
       for (const queued of this.queue) if (queued.header.msg_type === "execute_request") this.toAbort.add(queued.header.msg_id);
     }
     return reply({ status: "error", execution_count: count, ...outcome.error });
+  }
+
+  /**
+   * The `user_expressions` of an execute_request, evaluated after the cell in its scope: each
+   * name gets the expression's display data, or the error it threw (protocol 5.3).
+   */
+  private async userExpressions(requested: unknown): Promise<Record<string, unknown>> {
+    const answers: Record<string, unknown> = {};
+    if (!requested || typeof requested !== "object") return answers;
+    for (const [name, expression] of Object.entries(requested as Record<string, unknown>)) {
+      this.cellAbort = new AbortController();
+      const outcome = await this.parts.executor.run({ code: String(expression), label: `user_expressions.${name}`, signal: this.cellAbort.signal });
+      this.cellAbort = undefined;
+      answers[name] =
+        outcome.status === "ok"
+          ? { status: "ok", data: outcome.result?.data ?? { "text/plain": "undefined" }, metadata: outcome.result?.metadata ?? {} }
+          : { status: "error", ...outcome.error };
+    }
+    return answers;
   }
 
   private async complete(code: string, cursorCodePoints: number): Promise<Record<string, unknown>> {

@@ -47,6 +47,22 @@ describe("kbook kernel over ZeroMQ", () => {
     expect(silent.reply.content.execution_count).toBe(count + 1);
   });
 
+  test("user_expressions are evaluated after the cell, in its scope, each with its data or its error", async () => {
+    const run = await client.execute("const answer = 41;", { user_expressions: { next: "answer + 1", list: "[answer]", bad: "noSuchName.x", throws: 'JSON.parse("{")' } });
+    expect(run.reply.content.status).toBe("ok");
+    const answers = run.reply.content.user_expressions as Record<string, Record<string, unknown>>;
+    expect(answers.next).toEqual({ status: "ok", data: { "text/plain": "42" }, metadata: {} });
+    expect(answers.list).toMatchObject({ status: "ok", data: { "text/plain": "[ 41 ]" } });
+    // Checked as TypeScript first, as a cell is; a runtime throw is its error.
+    expect(answers.bad).toMatchObject({ status: "error", ename: "TypeScriptError" });
+    expect(String(answers.bad!.evalue)).toMatch(/noSuchName/);
+    expect(answers.throws).toMatchObject({ status: "error", ename: "SyntaxError" });
+    // They add no outputs and no execution count of their own.
+    expect(run.outputs).toEqual([]);
+    const after = await client.execute("answer");
+    expect(after.reply.content.execution_count).toBe((run.reply.content.execution_count as number) + 1);
+  });
+
   test("a thrown error is an error output and an error reply; the next request still runs", async () => {
     const failed = await client.execute('const f = () => { throw new RangeError("too far") };\nf()');
     expect(failed.reply.content).toMatchObject({ status: "error", ename: "RangeError", evalue: "too far" });
