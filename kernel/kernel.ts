@@ -50,6 +50,26 @@ export class Kernel {
     return this.cellAbort?.signal ?? this.idleSignal;
   }
 
+  /** The execute_request being run, for input(): its sender and whether it allows stdin. */
+  private running?: JupyterMessage;
+
+  /**
+   * A line of input from the frontend that sent the running cell (input() and password() in
+   * cells). Fails with a clear error where the frontend does not take input.
+   */
+  async input(prompt: string, password: boolean): Promise<string> {
+    const request = this.running;
+    if (!request) throw new Error("input() works only while a cell runs.");
+    if (request.content.allow_stdin !== true) {
+      throw new Error(
+        `This frontend does not take input (its execute_request has allow_stdin: false), so ${password ? "password" : "input"}(${JSON.stringify(prompt)}) cannot ask. ` +
+          "Put the value in the cell instead, or run the notebook in a frontend that allows input (Notebook, JupyterLab, VS Code).",
+      );
+    }
+    await this.parts.router.flush(); // the prompt comes after what the cell printed before it
+    return this.parts.channels.requestInput(request, prompt, password, this.currentSignal());
+  }
+
   /** Stops the running cell (interrupt_request or SIGINT). */
   interrupt(): void {
     this.cellAbort?.abort(new Error("interrupted"));
@@ -168,7 +188,9 @@ export class Kernel {
     if (!silent) await channels.publish("execute_input", { code, execution_count: count }, message.header);
 
     this.cellAbort = new AbortController();
+    this.running = message;
     const outcome = await executor.run({ code, label: `[${count}]`, signal: this.cellAbort.signal });
+    this.running = undefined;
     this.cellAbort = undefined;
 
     if (outcome.status === "ok") {

@@ -41,7 +41,14 @@ async function main(argv: string[]): Promise<void> {
   const reportError = (error: unknown) =>
     router.stream("stderr", `${isKbookError(error) ? error.describe() : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   const api = createCellApi(router, () => kernel!.currentSignal(), reportError);
-  runtime.defineGlobals({ display: api.display, clearOutput: api.clearOutput, progressDisplay: api.progressDisplay, cellSignal: api.cellSignal });
+  runtime.defineGlobals({
+    display: api.display,
+    clearOutput: api.clearOutput,
+    progressDisplay: api.progressDisplay,
+    cellSignal: api.cellSignal,
+    input: (prompt = "") => kernel!.input(String(prompt), false),
+    password: (prompt = "") => kernel!.input(String(prompt), true),
+  });
 
   const magics = defaultMagics();
   let stopping = false;

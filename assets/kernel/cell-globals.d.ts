@@ -69,3 +69,12 @@ declare function progressDisplay(title?: string): KbookProgressDisplay;
  * kbook helpers ({ signal: cellSignal() }) so an interrupt stops guest commands and waits.
  */
 declare function cellSignal(): AbortSignal;
+
+/**
+ * Asks the frontend for a line of input (Jupyter's input_request), like Python's input(): the
+ * prompt shows under the cell and the promise resolves with what was typed. Fails with a clear
+ * error where the frontend does not take input (allow_stdin false, as in headless runs).
+ */
+declare function input(prompt?: string): Promise<string>;
+/** As input(), with what is typed hidden (a password field in the frontend). */
+declare function password(prompt?: string): Promise<string>;

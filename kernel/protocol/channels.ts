@@ -1,8 +1,8 @@
 /**
  * The kernel's five ZeroMQ sockets, bound as the connection file says: shell and control are
  * ROUTERs (requests in, replies back to the sender's routing id), iopub is a PUB (outputs and
- * status for every client), stdin a ROUTER (bound so clients can connect; kbook never asks for
- * input) and heartbeat a REP that echoes.
+ * status for every client), stdin a ROUTER (input_request out to the client that sent the
+ * running execute_request, input_reply back) and heartbeat a REP that echoes.
  *
  * zeromq.js allows one `send` in flight per socket, so each socket has a queue. The queue is also
  * what keeps iopub in order: an output enqueued before `status: idle` is sent before it.
@@ -83,6 +83,57 @@ export class KernelChannels {
   listen(handler: MessageHandler): void {
     void this.receiveLoop(this.shell, "shell", handler);
     void this.receiveLoop(this.control, "control", handler);
+    void this.receiveInputReplies();
+  }
+
+  private readonly inputWaiters = new Map<string, (value: string) => void>();
+
+  /**
+   * Asks the client that sent `request` (an execute_request) for a line of input: an
+   * input_request on stdin, to the same routing id (clients give their shell and stdin sockets
+   * one identity), answered by an input_reply. Rejects on `signal`.
+   */
+  requestInput(request: JupyterMessage, prompt: string, password: boolean, signal: AbortSignal): Promise<string> {
+    const header = createHeader("input_request", this.session);
+    const answer = new Promise<string>((resolve, reject) => {
+      const onAbort = () => {
+        this.inputWaiters.delete(header.msg_id);
+        reject(signal.reason instanceof Error ? signal.reason : new Error("interrupted"));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.inputWaiters.set(header.msg_id, (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      });
+    });
+    void this.send(this.stdin, { identities: request.identities, header, parent_header: request.header, metadata: {}, content: { prompt, password } });
+    return answer;
+  }
+
+  private async receiveInputReplies(): Promise<void> {
+    try {
+      for await (const frames of this.stdin) {
+        let message: JupyterMessage;
+        try {
+          message = decodeMessage(frames, this.signer);
+        } catch (error) {
+          this.log(`kbook kernel: ignoring stdin message: ${error instanceof WireError ? error.message : String(error)}`);
+          continue;
+        }
+        if (message.header.msg_type !== "input_reply") continue;
+        // JupyterLab names the input_request as the reply's parent; jupyter_client (and so
+        // nbclient and the console) sends no parent at all and means the oldest open request.
+        const parentId = String(message.parent_header.msg_id ?? "");
+        const id = this.inputWaiters.has(parentId) ? parentId : this.inputWaiters.keys().next().value;
+        const waiter = id === undefined ? undefined : this.inputWaiters.get(id);
+        if (!waiter || id === undefined) continue;
+        this.inputWaiters.delete(id);
+        waiter(String(message.content.value ?? ""));
+      }
+    } catch (error) {
+      if (!this.closed) this.log(`kbook kernel: stdin socket failed: ${String(error)}`);
+    }
   }
 
   /** Sends a reply to `request` on the channel it came from. */
