@@ -13,6 +13,8 @@ import type { JupyterMessage } from "./protocol/wire.js";
 import type { CellExecutor } from "./executor/cell-executor.js";
 import type { OutputRouter } from "./output.js";
 import type { TypeScriptWorker } from "./typescript/client.js";
+import type { Interrupts } from "./interrupt/index.js";
+import type { CellRequest, CellOutcome } from "./executor/cell-executor.js";
 import { History, type HistoryRequest } from "./history.js";
 import { kernelInfo } from "./kernel-info.js";
 import { codePointsToUtf16, utf16ToCodePoints } from "./protocol/cursor.js";
@@ -24,6 +26,8 @@ export interface KernelParts {
   typescript: TypeScriptWorker;
   router: OutputRouter;
   magicNames: string[];
+  /** Told when cell code runs, so an interrupt may end a cell that holds the main thread. */
+  interrupts?: Interrupts;
   /** Called after a shutdown request was answered; ends the process. */
   onShutdown: (restart: boolean) => Promise<void>;
   log: (text: string) => void;
@@ -36,6 +40,7 @@ export class Kernel {
   private readonly toAbort = new Set<string>();
   private pumping = false;
   private cellAbort?: AbortController;
+  private cellStartedAt = 0;
   private readonly idleSignal = new AbortController().signal;
 
   constructor(private readonly parts: KernelParts) {}
@@ -70,8 +75,13 @@ export class Kernel {
     return this.parts.channels.requestInput(request, prompt, password, this.currentSignal());
   }
 
-  /** Stops the running cell (interrupt_request or SIGINT). */
-  interrupt(): void {
+  /**
+   * Stops the running cell (interrupt_request or SIGINT). `at`, when the request came: a cell
+   * that started after it is not the one the user meant (an interrupt sent while idle, with the
+   * next cell sent right behind it, must not stop that next cell).
+   */
+  interrupt(at?: number): void {
+    if (at !== undefined && this.cellStartedAt > at) return;
     this.cellAbort?.abort(new Error("interrupted"));
   }
 
@@ -160,7 +170,7 @@ export class Kernel {
     const { channels } = this.parts;
     switch (message.header.msg_type) {
       case "interrupt_request":
-        this.interrupt();
+        // The control thread has interrupted the cell already, before passing the request on.
         return channels.reply("control", message, "interrupt_reply", { status: "ok" });
       case "shutdown_request":
         return this.shutdown(message, "control");
@@ -189,7 +199,7 @@ export class Kernel {
 
     this.cellAbort = new AbortController();
     this.running = message;
-    const outcome = await executor.run({ code, label: `[${count}]`, signal: this.cellAbort.signal });
+    const outcome = await this.run({ code, label: `[${count}]`, signal: this.cellAbort.signal });
     this.running = undefined;
     this.cellAbort = undefined;
 
@@ -218,7 +228,7 @@ export class Kernel {
     if (!requested || typeof requested !== "object") return answers;
     for (const [name, expression] of Object.entries(requested as Record<string, unknown>)) {
       this.cellAbort = new AbortController();
-      const outcome = await this.parts.executor.run({ code: String(expression), label: `user_expressions.${name}`, signal: this.cellAbort.signal });
+      const outcome = await this.run({ code: String(expression), label: `user_expressions.${name}`, signal: this.cellAbort.signal });
       this.cellAbort = undefined;
       answers[name] =
         outcome.status === "ok"
@@ -226,6 +236,16 @@ export class Kernel {
           : { status: "error", ...outcome.error };
     }
     return answers;
+  }
+
+  private async run(request: CellRequest): Promise<CellOutcome> {
+    this.cellStartedAt = Date.now();
+    this.parts.interrupts?.cellStarted();
+    try {
+      return await this.parts.executor.run(request);
+    } finally {
+      this.parts.interrupts?.cellEnded();
+    }
   }
 
   private async complete(code: string, cursorCodePoints: number): Promise<Record<string, unknown>> {

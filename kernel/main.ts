@@ -16,6 +16,7 @@ import { CellExecutor } from "./executor/cell-executor.js";
 import { createCellApi } from "./display/display-api.js";
 import { CurrentVm, defaultMagics } from "./magics/index.js";
 import { Kernel } from "./kernel.js";
+import { Interrupts } from "./interrupt/index.js";
 
 async function main(argv: string[]): Promise<void> {
   const file = argv[0] === "-f" ? argv[1] : argv[0];
@@ -27,7 +28,9 @@ async function main(argv: string[]): Promise<void> {
   const realStderr = process.stderr.write.bind(process.stderr);
   const log = (text: string) => void realStderr(text.endsWith("\n") ? text : text + "\n");
 
-  const channels = await KernelChannels.open(info, new MessageSigner(info.key, info.signature_scheme), log);
+  let kernel: Kernel | undefined;
+  const interrupts = new Interrupts((at) => kernel?.interrupt(at));
+  const channels = await KernelChannels.open(info, new MessageSigner(info.key, info.signature_scheme), log, interrupts);
   const router = new OutputRouter((type, content, parent) => channels.publish(type, content, parent));
   captureProcessOutput(router);
 
@@ -37,7 +40,6 @@ async function main(argv: string[]): Promise<void> {
   const currentVm = new CurrentVm();
   runtime.setModuleFilter((specifier, namespace) => (specifier === "kbook" ? currentVm.wrapKbookModule(namespace) : namespace));
 
-  let kernel: Kernel | undefined;
   const reportError = (error: unknown) =>
     router.stream("stderr", `${isKbookError(error) ? error.describe() : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   const api = createCellApi(router, () => kernel!.currentSignal(), reportError);
@@ -58,6 +60,7 @@ async function main(argv: string[]): Promise<void> {
     await currentVm.shutdownAll();
     await typescript.close().catch(() => undefined);
     await channels.close();
+    await interrupts.close();
     process.exit(code);
   };
   kernel = new Kernel({
@@ -66,13 +69,17 @@ async function main(argv: string[]): Promise<void> {
     typescript,
     router,
     magicNames: magics.names(),
+    interrupts,
     onShutdown: () => stop(0),
     log,
   });
   kernel.start();
   void typescript.warm().catch((error: unknown) => log(`kbook kernel: TypeScript failed to start: ${String(error)}`));
 
-  // Ctrl-C in the terminal that started Jupyter reaches the kernel too: it interrupts, as in ipykernel.
+  // Ctrl-C in the terminal that started Jupyter reaches the kernel too: it interrupts, as in
+  // ipykernel, also a cell that spins (the watch thread); this handler covers the instants between
+  // two of the watch's waits.
+  interrupts.watchSigint(log);
   process.on("SIGINT", () => kernel!.interrupt());
   process.on("SIGTERM", () => void stop(0));
   process.on("SIGHUP", () => void stop(0));

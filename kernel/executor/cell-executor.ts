@@ -64,6 +64,8 @@ export class CellExecutor {
     const compiled = await this.typescript.compile(request.code);
     if (!compiled.ok) return { status: "error", error: typeErrorContent(compiled.diagnostics, request.code) };
     const { cell } = compiled;
+    // Interrupted while it was being checked: the cell does not start at all.
+    if (request.signal.aborted) return { status: "error", error: interruptedContent() };
     const sourceName = `kbook-cell-${++this.evaluations}`;
     this.cells.set(sourceName, { label: request.label, code: request.code, map: new CellSourceMap(cell.mappings, cell.firstCellLine) });
     const settled = await untilAborted(this.runtime.evaluate(cell.script, sourceName), request.signal);

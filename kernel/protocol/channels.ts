@@ -2,12 +2,16 @@
  * The kernel's five ZeroMQ sockets, bound as the connection file says: shell and control are
  * ROUTERs (requests in, replies back to the sender's routing id), iopub is a PUB (outputs and
  * status for every client), stdin a ROUTER (input_request out to the client that sent the
- * running execute_request, input_reply back) and heartbeat a REP that echoes.
+ * running execute_request, input_reply back) and heartbeat a REP that echoes. Control and
+ * heartbeat live in their own thread (control-thread.ts), so a cell that holds the main thread
+ * can still be interrupted and the kernel still answers heartbeats.
  *
  * zeromq.js allows one `send` in flight per socket, so each socket has a queue. The queue is also
  * what keeps iopub in order: an output enqueued before `status: idle` is sent before it.
  */
-import { Publisher, Reply, Router, type Socket } from "zeromq";
+import { Publisher, Router } from "zeromq";
+import type { Interrupts } from "../interrupt/index.js";
+import { ControlSocket, type FrameSocket } from "./control-socket.js";
 import { randomUUID } from "node:crypto";
 import {
   createHeader,
@@ -24,9 +28,11 @@ import {
 export type RequestChannel = "shell" | "control";
 export type MessageHandler = (message: JupyterMessage, channel: RequestChannel) => void;
 
+type Sender = { send(frames: Buffer[]): Promise<void> };
+
 class SendQueue {
   private tail: Promise<void> = Promise.resolve();
-  constructor(private readonly socket: { send(frames: Buffer[]): Promise<void> }) {}
+  constructor(private readonly socket: Sender) {}
 
   push(frames: Buffer[]): Promise<void> {
     this.tail = this.tail.then(
@@ -46,40 +52,39 @@ export class KernelChannels {
   /** The session id the kernel puts in every header it writes. */
   readonly session = randomUUID();
   private readonly shell = new Router();
-  private readonly control = new Router();
   private readonly stdin = new Router();
   private readonly iopub = new Publisher();
-  private readonly heartbeat = new Reply();
-  private readonly queues = new Map<Socket, SendQueue>();
+  private readonly queues = new Map<Sender, SendQueue>();
   private closed = false;
+
+  private control!: ControlSocket;
 
   private constructor(
     private readonly info: ConnectionInfo,
     private readonly signer: MessageSigner,
     private readonly log: (text: string) => void,
   ) {
-    for (const s of [this.shell, this.control, this.stdin, this.iopub]) {
+    for (const s of [this.shell, this.stdin, this.iopub]) {
       // Replies still queued when the kernel exits get half a second to leave.
       s.linger = 500;
       this.queues.set(s, new SendQueue(s));
     }
-    this.heartbeat.linger = 0;
   }
 
-  static async open(info: ConnectionInfo, signer: MessageSigner, log: (text: string) => void): Promise<KernelChannels> {
+  /** Binds the sockets; interrupt requests reach `interrupts` even while a cell holds the main thread. */
+  static async open(info: ConnectionInfo, signer: MessageSigner, log: (text: string) => void, interrupts: Interrupts): Promise<KernelChannels> {
     const channels = new KernelChannels(info, signer, log);
-    await Promise.all([
+    const [control] = await Promise.all([
+      ControlSocket.start(info, interrupts.state, (request, at) => interrupts.receive(request, at), log),
       channels.shell.bind(endpoint(info, info.shell_port)),
-      channels.control.bind(endpoint(info, info.control_port)),
       channels.stdin.bind(endpoint(info, info.stdin_port)),
       channels.iopub.bind(endpoint(info, info.iopub_port)),
-      channels.heartbeat.bind(endpoint(info, info.hb_port)),
     ]);
-    void channels.echoHeartbeats();
+    channels.control = control;
+    channels.queues.set(control, new SendQueue(control));
     return channels;
   }
 
-  /** Starts delivering shell and control requests to `handler` (each socket in arrival order). */
   listen(handler: MessageHandler): void {
     void this.receiveLoop(this.shell, "shell", handler);
     void this.receiveLoop(this.control, "control", handler);
@@ -164,10 +169,11 @@ export class KernelChannels {
     this.closed = true;
     // Let queued messages (shutdown_reply, the last idle) reach the sockets before closing.
     await Promise.all([...this.queues.values()].map((q) => q.drain()));
-    for (const s of [this.shell, this.control, this.stdin, this.iopub, this.heartbeat]) s.close();
+    for (const s of [this.shell, this.stdin, this.iopub]) s.close();
+    await this.control.close();
   }
 
-  private send(socket: Socket & { send(frames: Buffer[]): Promise<void> }, message: Omit<JupyterMessage, "buffers">): Promise<void> {
+  private send(socket: Sender, message: Omit<JupyterMessage, "buffers">): Promise<void> {
     if (this.closed) return Promise.resolve();
     return this.queues
       .get(socket)!
@@ -175,7 +181,7 @@ export class KernelChannels {
       .catch((error: unknown) => this.log(`kbook kernel: sending ${message.header.msg_type} failed: ${String(error)}`));
   }
 
-  private async receiveLoop(socket: Router, channel: RequestChannel, handler: MessageHandler): Promise<void> {
+  private async receiveLoop(socket: FrameSocket, channel: RequestChannel, handler: MessageHandler): Promise<void> {
     try {
       for await (const frames of socket) {
         let message: JupyterMessage;
@@ -190,14 +196,6 @@ export class KernelChannels {
       }
     } catch (error) {
       if (!this.closed) this.log(`kbook kernel: ${channel} socket failed: ${String(error)}`);
-    }
-  }
-
-  private async echoHeartbeats(): Promise<void> {
-    try {
-      for await (const frames of this.heartbeat) await this.heartbeat.send(frames);
-    } catch (error) {
-      if (!this.closed) this.log(`kbook kernel: heartbeat socket failed: ${String(error)}`);
     }
   }
 

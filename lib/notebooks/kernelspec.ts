@@ -5,6 +5,11 @@
  *
  * interrupt_mode "message": the front end interrupts with an interrupt_request on the control
  * channel, which stops the running cell (and its guest commands) instead of a signal.
+ *
+ * --no-force-async-hooks-checks: an interrupt ends a cell that spins in synchronous code with
+ * V8's terminateExecution (kernel/interrupt/state.ts). Ended inside a timer or I/O callback, that
+ * leaves Node's async-id stack one entry off, and Node's default check of that stack aborts the
+ * process; without the check the kernel, and the notebook's variables, live on.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -48,7 +53,7 @@ export function kernelSpec(): KernelSpec {
   if (!existsSync(main)) throw new KbookError(`The kernel is not built (${main} is missing).`, { hint: "Run 'npm run build' first." });
   return {
     // The absolute node path: Jupyter may run with a PATH where `node` is another version or absent.
-    argv: [process.execPath, main, "{connection_file}"],
+    argv: [process.execPath, "--no-force-async-hooks-checks", main, "{connection_file}"],
     display_name: KERNEL_DISPLAY_NAME,
     language: "typescript",
     interrupt_mode: "message",

@@ -61,7 +61,7 @@ describe("kbook kernel install", () => {
     expect(child.stdout).toContain(`JUPYTER_PATH=${dataDir}`);
     const spec = JSON.parse(readFileSync(join(dataDir, "kernels", "kbook", "kernel.json"), "utf8"));
     expect(spec).toEqual({
-      argv: [process.execPath, main, "{connection_file}"],
+      argv: [process.execPath, "--no-force-async-hooks-checks", main, "{connection_file}"],
       display_name: "TypeScript (kbook)",
       language: "typescript",
       interrupt_mode: "message",

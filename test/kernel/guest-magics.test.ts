@@ -40,7 +40,7 @@ function stdout(outputs: JupyterMessage[]): string {
 
 async function startKernel(): Promise<KernelClient> {
   if (!existsSync(main)) throw new Error(`${main} is missing: run 'npm run build' first.`);
-  const client = await KernelClient.start([process.execPath, main, "{connection_file}"], { cwd: join(packageRoot(), "test", "kernel") });
+  const client = await KernelClient.start([process.execPath, "--no-force-async-hooks-checks", main, "{connection_file}"], { cwd: join(packageRoot(), "test", "kernel") });
   await client.ready();
   return client;
 }

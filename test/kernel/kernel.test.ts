@@ -20,7 +20,7 @@ describe("kbook kernel over ZeroMQ", () => {
 
   beforeAll(async () => {
     if (!existsSync(main)) throw new Error(`${main} is missing: run 'npm run build' first.`);
-    client = await KernelClient.start([process.execPath, main, "{connection_file}"], { cwd: join(packageRoot(), "test", "kernel") });
+    client = await KernelClient.start([process.execPath, "--no-force-async-hooks-checks", main, "{connection_file}"], { cwd: join(packageRoot(), "test", "kernel") });
     await client.ready();
   });
 
