@@ -207,7 +207,8 @@ class _Sanitizer(HTMLParser):
         if element == "script":
             return value if name == "type" else None
         if name == "id":
-            return self.prefix + value if ns == "svg" else value
+            # Every id, HTML and SVG, joins the output's scope: style sheets are rewritten to match.
+            return self.prefix + value
         if name == "style":
             return _sanitize_css(value, self.prefix, False)
         if ns == "html":
@@ -295,8 +296,13 @@ class _Sanitizer(HTMLParser):
             else:
                 self.out.append(start + _escape_text(body) + "</style>")
             return
-        if ns == "svg" and _is_shipped_script(text):
+        if not _is_shipped_script(text):
+            return
+        if ns == "svg":
             self.out.append(start + _escape_text(text) + "</script>")
+        elif not re.search(r"</script|<!--", text, re.I):
+            # An HTML <script> is raw text: it cannot be escaped, so it must not be able to end early.
+            self.out.append(start + text + "</script>")
 
     def handle_starttag(self, tag, attrs):
         self._open(tag, attrs, False)

@@ -9,17 +9,27 @@
   "use strict";
   var doc = document;
 
-  // Find this graph's <svg>: the one around the running script, else the first graph with this
-  // id that is not set up yet (the same SVG may be shown twice on a page).
+  // Find this graph's <svg>, nearest the running script first. The script is inside it (an SVG
+  // file, or SVG placed in a page), or beside it (kbook's text/html output), or, where a notebook
+  // front end runs an output's scripts by re-creating them, a copy that was put in its place
+  // (JupyterLab) or appended to the output's element (VS Code). The same output may be shown
+  // twice, so the graph taken is one not set up yet; ids match by suffix because kbook export
+  // prefixes them per output.
+  function ours(svg) {
+    if (svg.__kbookFlameGraph) return false;
+    var id = svg.getAttribute("id") || "";
+    return id === cfg.id || id.slice(-cfg.id.length - 1) === "-" + cfg.id;
+  }
   function findRoot() {
     var script = doc.currentScript;
     if (script && script.closest) {
       var around = script.closest("svg.kbook-flamegraph");
       if (around && !around.__kbookFlameGraph) return around;
     }
-    var all = doc.querySelectorAll("svg.kbook-flamegraph");
-    for (var i = 0; i < all.length; i++) {
-      if (all[i].getAttribute("id") === cfg.id && !all[i].__kbookFlameGraph) return all[i];
+    for (var node = script ? script.parentNode : doc; node; node = node.parentNode) {
+      if (!node.querySelectorAll) continue;
+      var all = node.querySelectorAll("svg.kbook-flamegraph");
+      for (var i = 0; i < all.length; i++) if (ours(all[i])) return all[i];
     }
     return null;
   }

@@ -3,7 +3,8 @@
  * (Observable Plot, rendered to SVG here), stats and plain maps as tables, and a text form of
  * each that reads like bpftrace's own output.
  */
-import { escapeHtml, renderHtmlTable } from "../viz/html.js";
+import { richWithPlainFallback } from "../viz/fallback.js";
+import { escapeHtml, preformatted, renderHtmlTable } from "../viz/html.js";
 import { Plot, renderPlotSvg } from "../viz/plot.js";
 import { isStackCountMap, StackCounts } from "./stacks.js";
 import type { BpftraceMap, BpftraceValue, HistogramBucket, HistogramMap, MapEntry, StatsMap, ValuesMap } from "./types.js";
@@ -93,7 +94,11 @@ export function mapHtml(map: BpftraceMap): string {
 function histogramsHtml(map: HistogramMap): string {
   const parts = map.entries.slice(0, MAX_HISTOGRAMS).map((entry) => {
     const title = entryTitle(map, entry);
-    const chart = entry.value.length ? histogramSvg(entry.value, map.scale, title) : "<em>(empty)</em>";
+    // Inline SVG does not survive a sanitizer (see viz/fallback.ts): bpftrace's own text histogram
+    // stands in for it. The caller places the fallback style (BpftraceResult.html()).
+    const chart = entry.value.length
+      ? richWithPlainFallback(histogramSvg(entry.value, map.scale, title), preformatted(histogramText(entry.value, map.scale)))
+      : "<em>(empty)</em>";
     return `<figure style="margin:0.5em 0"><figcaption><code>${escapeHtml(title)}</code> (${map.scale === "log2" ? "hist" : "lhist"}, ${sumCounts(entry.value)} values)</figcaption>${chart}</figure>`;
   });
   if (map.entries.length > MAX_HISTOGRAMS) parts.push(`<p>… ${map.entries.length - MAX_HISTOGRAMS} more histograms in ${escapeHtml(map.name)}</p>`);

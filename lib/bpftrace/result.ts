@@ -4,6 +4,7 @@
  * `stacks().chart()`, `stacks().flameGraph()`, `displays()` for every bundle at once.
  */
 import { UsageError } from "../errors/index.js";
+import { fallbackStyle, outputId } from "../viz/fallback.js";
 import { escapeHtml, preformatted, renderHtmlPage, TABLE_CSS } from "../viz/html.js";
 import { JUPYTER_DISPLAY, type Displayable, type MimeBundle } from "../viz/mime.js";
 import { histogramSvg, histogramText, mapHtml, mapText, valueText } from "./display.js";
@@ -131,7 +132,8 @@ export class BpftraceResult implements Displayable {
 
   /** The whole result as an HTML fragment: printed text, then every map. */
   html(): string {
-    const parts = [`<div class="kbook-bpftrace"><style>${TABLE_CSS}</style>`, `<p>${escapeHtml(this.summary())}</p>`];
+    const id = outputId("kbook-bpftrace");
+    const parts = [`<div id="${id}" class="kbook-bpftrace">${fallbackStyle(id)}<style>${TABLE_CSS}</style>`, `<p>${escapeHtml(this.summary())}</p>`];
     if (this.output) parts.push(preformatted(lastLines(this.output, 200)));
     for (const map of this.maps) parts.push(mapHtml(map));
     const notes = this.notes();

@@ -4,7 +4,7 @@
  * same data as folded stacks for a flame graph and as a chart of caller chains.
  */
 import { UsageError } from "../errors/index.js";
-import { renderFlameGraph, type FlameGraphOptions } from "../flamegraph/index.js";
+import { FoldedStacks, flameGraphHtml, renderFlameGraph, renderFlameGraphDetailed, topFunctions, type FlameGraphOptions } from "../flamegraph/index.js";
 import { escapeHtml, rawHtml, renderHtmlTable, shareBar, TABLE_CSS } from "../viz/html.js";
 import { JUPYTER_DISPLAY, type Displayable, type MimeBundle } from "../viz/mime.js";
 import { vegaLiteChart, type VegaLiteChart, type VegaLiteSpec } from "../viz/vegalite.js";
@@ -111,12 +111,28 @@ export class StackCounts implements Displayable {
 
   /** The flame graph of these stacks (SVG text), drawn by kbook's flame graph renderer. */
   flameGraph(options: FlameGraphOptions = {}): string {
-    return renderFlameGraph(this.folded(), { title: `bpftrace ${this.name}`, countname: "counts", ...options });
+    return renderFlameGraph(this.folded(), this.flameGraphOptions(options));
   }
 
-  /** The flame graph as a notebook display (SVG, with the folded stacks as text). */
+  private flameGraphOptions(options: FlameGraphOptions): FlameGraphOptions {
+    return { title: `bpftrace ${this.name}`, countname: "counts", ...options };
+  }
+
+  /**
+   * The flame graph as a notebook display: interactive inline (`text/html`, the hottest functions
+   * standing in where the output is sanitized), as an SVG document, and the folded stacks as text.
+   */
   flameGraphDisplay(options: FlameGraphOptions = {}): MimeBundle {
-    return { "image/svg+xml": this.flameGraph(options), "text/plain": this.folded() };
+    const graph = renderFlameGraphDetailed(this.folded(), this.flameGraphOptions(options));
+    // Functions are counted without offsets ("vfs_write+5" and "vfs_write+80" are one function);
+    // FoldedStacks holds stacks as latin1 byte strings.
+    const functions = new FoldedStacks();
+    for (const row of this.withoutOffsets().rows) {
+      if (row.frames.length) functions.add(Buffer.from([...row.frames].reverse().join(";"), "utf8").toString("latin1"), row.count);
+    }
+    const heading = `Flame graph of ${this.name}: ${this.total.toLocaleString("en-US")} counts, ${this.rows.length} distinct stacks`;
+    const html = flameGraphHtml(graph, { heading, top: topFunctions(functions, 10), countName: "counts" });
+    return { "text/html": html, "image/svg+xml": graph.svg, "text/plain": this.folded() };
   }
 
   /** Vega-Lite bar chart of counts per distinct caller chain (offsets stripped), top n. */

@@ -67,7 +67,15 @@ function cssFont(font: string): string {
 }
 
 export interface FlameGraphResult {
+  /** A standalone SVG document (XML prolog, doctype, and the script inside the <svg>). */
   svg: string;
+  /**
+   * The same drawing as an <svg> element for an HTML page: no prolog or doctype (HTML has no
+   * place for them) and no script, which an HTML page runs as a <script> of its own (`script`).
+   */
+  element: string;
+  /** The interactivity, as JavaScript (`flamegraph.js(config);`), when the graph is interactive. */
+  script?: string;
   /** Frames drawn (after --minwidth pruning). */
   frames: number;
   /** Frames left out for being narrower than --minwidth. */
@@ -120,9 +128,10 @@ export function renderFlameGraphDetailed(folded: string | string[] | FoldedStack
   const id = o.id;
   const out: string[] = [];
 
+  const prolog =
+    `<?xml version="1.0" standalone="no"?>\n` +
+    `<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n`;
   out.push(
-    `<?xml version="1.0" standalone="no"?>\n`,
-    `<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n`,
     `<svg version="1.1" id="${id}" class="kbook-flamegraph" width="${num(W)}" height="${num(imageHeight)}" viewBox="0 0 ${num(W)} ${num(imageHeight)}" xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" data-fontsize="${num(o.fontsize)}" data-fontwidth="${num(o.fontwidth)}" data-inverted="${o.inverted ? 1 : 0}">\n`,
     `<!-- Flame graph rendered by kbook (layout and numbers of FlameGraph's flamegraph.pl). -->\n`,
   );
@@ -137,6 +146,10 @@ export function renderFlameGraphDetailed(folded: string | string[] | FoldedStack
     .replaceAll("FONTFAMILY", cssFont(o.fonttype))
     .replaceAll("TITLESIZE", num(o.fontsize + 5))
     .replaceAll("FONTSIZE", num(o.fontsize));
+  // The document wraps the style in CDATA, as flamegraph.pl does; the HTML element cannot (an HTML
+  // tokenizer, a sanitizer's included, reads "<![CDATA[" inside <style> as text), and need not:
+  // the sheet has no "<" or "&" (cssFont keeps them out of the font name).
+  const styleAt = out.length;
   out.push(`<style type="text/css"><![CDATA[\n${style}]]></style>\n`);
   out.push(`<rect x="0.0" y="0" width="${formatFixed(W, 1)}" height="${formatFixed(imageHeight, 1)}" fill="url(#${id}-background)" />\n`);
   const mid = formatFixed(Math.trunc(W / 2), 2);
@@ -187,6 +200,7 @@ export function renderFlameGraphDetailed(folded: string | string[] | FoldedStack
     );
   }
   out.push(`</g>\n`);
+  let script: string | undefined;
   if (o.interactive) {
     const config = JSON.stringify({
       id,
@@ -197,11 +211,14 @@ export function renderFlameGraphDetailed(folded: string | string[] | FoldedStack
       inverted: o.inverted,
       searchcolor: o.searchcolor,
     }).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-    out.push(`<script type="text/ecmascript"><![CDATA[\n${assets().script}(${config});\n]]></script>\n`);
+    script = `${assets().script}(${config});`;
   }
-  out.push(`</svg>\n`);
+  const head = out.slice(0, styleAt).join("");
+  const drawing = out.slice(styleAt + 1).join("");
   return {
-    svg: out.join(""),
+    svg: `${prolog}${head}${out[styleAt]}${drawing}${script ? `<script type="text/ecmascript"><![CDATA[\n${script}\n]]></script>\n` : ""}</svg>\n`,
+    element: `${head}<style type="text/css">\n${style}</style>\n${drawing}</svg>`,
+    script,
     frames: nodes.length,
     pruned: merged.pruned,
     total: merged.total,

@@ -4,12 +4,14 @@
  * profile shows the flame graph.
  */
 import { FoldedStacks, parseFolded } from "../flamegraph/folded.js";
-import { renderFlameGraph } from "../flamegraph/render.js";
+import { flameGraphHtml } from "../flamegraph/html.js";
+import { renderFlameGraph, renderFlameGraphDetailed } from "../flamegraph/render.js";
 import type { FlameGraphOptions } from "../flamegraph/options.js";
 import type { PaletteName } from "../flamegraph/palette.js";
+import { topFunctions, type TopFunction } from "../flamegraph/top.js";
 import { JUPYTER_DISPLAY } from "../viz/mime.js";
 
-const ANNOTATION = /_\[[kwij]\]$/;
+export type { TopFunction };
 
 export interface ProfileInfo {
   /** What was profiled, e.g. "guest: perf record -a -g -F 999 -- dd …". */
@@ -27,20 +29,6 @@ export interface ProfileInfo {
    * JIT green, inlined aqua).
    */
   colors?: PaletteName;
-}
-
-export interface TopFunction {
-  name: string;
-  /** Samples where the function is the leaf (running itself). */
-  self: number;
-  /** Samples where it is anywhere on the stack (itself or its callees). */
-  total: number;
-  selfPercent: number;
-  totalPercent: number;
-}
-
-function percent(part: number, whole: number): number {
-  return whole > 0 ? (100 * part) / whole : 0;
 }
 
 export class Profile {
@@ -70,9 +58,14 @@ export class Profile {
 
   /** The flame graph as SVG text (flamegraph.pl options). */
   svg(options: FlameGraphOptions = {}): string {
+    return renderFlameGraph(this.stacks, this.graphOptions(options));
+  }
+
+  /** The options svg() draws with: the profile's source as subtitle, its palette. */
+  private graphOptions(options: FlameGraphOptions): FlameGraphOptions {
     const subtitle = options.subtitle ?? this.info.source;
     const colors = options.colors ?? this.info.colors;
-    return renderFlameGraph(this.stacks, { ...options, ...(subtitle ? { subtitle } : {}), ...(colors ? { colors } : {}) });
+    return { ...options, ...(subtitle ? { subtitle } : {}), ...(colors ? { colors } : {}) };
   }
 
   /**
@@ -80,37 +73,20 @@ export class Profile {
    * without collapse annotations (`_[k]`…), as in the flame graph.
    */
   top(n = 10, options: { by?: "self" | "total" } = {}): TopFunction[] {
-    const self = new Map<string, number>();
-    const total = new Map<string, number>();
-    let all = 0;
-    for (const { frames: annotated, count } of this.stacks.stacks()) {
-      const frames = annotated.map((f) => f.replace(ANNOTATION, ""));
-      all += count;
-      const from = this.info.rootIsProcess ? 1 : 0;
-      if (frames.length > from) {
-        const leaf = frames[frames.length - 1]!;
-        self.set(leaf, (self.get(leaf) ?? 0) + count);
-      }
-      // Recursion puts a function on a stack more than once; it still ran in those samples once.
-      const seen = new Set(frames.slice(from));
-      for (const name of seen) total.set(name, (total.get(name) ?? 0) + count);
-    }
-    const rows = [...total.keys()].map((name) => {
-      const s = self.get(name) ?? 0;
-      const t = total.get(name)!;
-      return { name, self: s, total: t, selfPercent: percent(s, all), totalPercent: percent(t, all) };
-    });
-    const key = options.by === "total" ? "total" : "self";
-    rows.sort((a, b) => b[key] - a[key] || (key === "self" ? b.total - a.total : b.self - a.self) || (a.name < b.name ? -1 : 1));
-    return rows.slice(0, n);
+    return topFunctions(this.stacks, n, { by: options.by, skipRoot: this.info.rootIsProcess ? 1 : 0 });
+  }
+
+  /** "1,234 samples (cpu-clock), 56 distinct stacks — guest: perf record …" */
+  private headline(): string {
+    return (
+      `${this.samples.toLocaleString("en-US")} samples${this.info.event ? ` (${this.info.event})` : ""}, ${this.stacks.size} distinct stacks` +
+      (this.info.source ? ` — ${this.info.source}` : "")
+    );
   }
 
   /** A plain-text summary: totals and the hottest functions. */
   summary(n = 10): string {
-    const lines = [
-      `Profile: ${this.samples.toLocaleString("en-US")} samples${this.info.event ? ` (${this.info.event})` : ""}, ${this.stacks.size} distinct stacks` +
-        (this.info.source ? ` — ${this.info.source}` : ""),
-    ];
+    const lines = [`Profile: ${this.headline()}`];
     const rows = this.top(n);
     if (rows.length) {
       lines.push("   self%  total%  function");
@@ -124,8 +100,14 @@ export class Profile {
     return this.summary();
   }
 
-  /** Notebook display: the flame graph, with the summary as text. */
+  /**
+   * Notebook display: the flame graph, interactive inline (`text/html`, with the hottest functions
+   * as a stand-in where the output is sanitized), as an SVG document (nbconvert, GitHub, files),
+   * and the summary as text. Both graphs are one rendering, so they carry the same id.
+   */
   [JUPYTER_DISPLAY](): Record<string, string> {
-    return { "image/svg+xml": this.svg(), "text/plain": this.summary() };
+    const graph = renderFlameGraphDetailed(this.stacks, this.graphOptions({}));
+    const html = flameGraphHtml(graph, { heading: `Flame graph: ${this.headline()}`, top: this.top(10), countName: "samples" });
+    return { "text/html": html, "image/svg+xml": graph.svg, "text/plain": this.summary() };
   }
 }

@@ -16,9 +16,17 @@ export interface SearchableListOptions {
 }
 
 // Words separated by spaces must all occur (like fzf's default); a term that fails to compile as
-// a regular expression is matched as plain text.
+// a regular expression is matched as plain text. The list is looked for from the running script
+// outwards, not by getElementById: notebook front ends run a copy of the script, in its place
+// (JupyterLab) or appended to the output's element (VS Code), and the same output shown twice
+// has the same id twice; ids match by suffix because kbook export prefixes them per output.
 const FILTER_SCRIPT = `(function(){
-var root=document.getElementById(ID);if(!root)return;
+var id=ID,root=null,node=document.currentScript||document;
+function ours(e){return !e.__kbookList&&(e.id===id||e.id.slice(-id.length-1)==="-"+id);}
+for(;node&&!root;node=node.parentNode){if(node.nodeType===1&&node.classList.contains("kbook-searchable")&&ours(node)){root=node;break;}
+if(!node.querySelectorAll)continue;var c=node.querySelectorAll(".kbook-searchable");
+for(var k=0;k<c.length;k++)if(ours(c[k])){root=c[k];break;}}
+if(!root)return;root.__kbookList=true;
 var items=JSON.parse(root.querySelector("script[type='application/json']").textContent);
 var input=root.querySelector("input"),list=root.querySelector("ol"),count=root.querySelector(".kbook-count");
 var limit=LIMIT;

@@ -14,7 +14,7 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { QmpClient } from "./qmp.js";
 import { KbookError } from "../errors/index.js";
-import { escapeHtml } from "../viz/escape.js";
+import { renderVmDisplay } from "./display.js";
 import { JUPYTER_DISPLAY } from "../viz/mime.js";
 import { formatBytes, formatDuration } from "../progress/index.js";
 import { recordPerf, type PerfRecordOptions, type Profile } from "../perf/index.js";
@@ -356,16 +356,15 @@ export class Vm implements Guest {
     const how = this.parts.resumedFrom ? "resumed" : "up";
     const state = this.parts.qemu.exited() ? "stopped" : this.guestInfo ? `running, ${how} in ${formatDuration(this.bootMs)}` : "starting";
     const { boot } = this.parts;
-    const text = [
-      `VM (${boot.image.kind}, ${boot.plan.accel.toUpperCase()}, ${state})`,
-      `kernel: ${this.guestInfo?.kernelRelease ?? boot.plan.kernel}`,
-      `append: ${boot.plan.append}`,
-      ...(boot.plan.gdbPort ? [`gdbstub: 127.0.0.1:${boot.plan.gdbPort}`] : []),
-      `qemu: ${this.commandLine}`,
-    ].join("\n");
-    const html =
-      `<div class="kbook-vm"><b>VM</b> ${escapeHtml(boot.image.kind)} · ${escapeHtml(boot.plan.accel.toUpperCase())} · ${escapeHtml(state)}` +
-      `<br><small>${escapeHtml(boot.accelReason)}</small><pre style="white-space:pre-wrap">${escapeHtml(this.commandLine)}</pre></div>`;
-    return { "text/plain": text, "text/html": html };
+    return renderVmDisplay({
+      kind: boot.image.kind,
+      accel: boot.plan.accel,
+      accelReason: boot.accelReason,
+      state,
+      kernel: this.guestInfo?.kernelRelease ?? boot.plan.kernel,
+      append: boot.plan.append,
+      gdbPort: boot.plan.gdbPort,
+      commandLine: this.commandLine,
+    });
   }
 }

@@ -10,7 +10,8 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { exportNotebook } from "../../lib/export/index.js";
 import { openInChromium, type OpenedPage } from "./browser.js";
-import { articleNotebook, hostileNotebook } from "./notebooks.js";
+import { kbookDisplays } from "../frontends/outputs.js";
+import { articleNotebook, code, hostileNotebook, notebook } from "./notebooks.js";
 
 let dir: string;
 let articleUrl: string;
@@ -133,4 +134,33 @@ describe("hostile outputs", () => {
       await opened.close();
     }
   }, 60_000);
+});
+
+describe("kbook's own displays, whose flame graphs are text/html", () => {
+  for (const trust of [false, true]) {
+    test(`stay interactive when exported${trust ? " with --trust" : ""}, their stand-ins hidden`, async () => {
+      const d = await kbookDisplays();
+      const nb = notebook([code("profile", [d.dd]), code("stacks.flameGraphDisplay()", [d.stackFlameGraph]), code("result", [d.bpftraceReport])]);
+      const exported = await exportNotebook(nb, { trust });
+      expect(exported.notes.filter((n) => /script/.test(n))).toEqual([]);
+      const file = join(dir, `displays-${trust}.html`);
+      await writeFile(file, exported.html);
+      const opened = await openInChromium(pathToFileURL(file).href);
+      try {
+        const graphs = opened.page.locator("svg.kbook-flamegraph");
+        expect(await graphs.evaluateAll((els) => els.map((e) => Boolean((e as unknown as { kbookFlameGraph?: object }).kbookFlameGraph)))).toEqual([true, true]);
+        const vfsWrite = graphs.nth(0).locator(".fg-frames > g", { has: opened.page.locator("title", { hasText: /^vfs_write \(/ }) }).first();
+        await vfsWrite.click();
+        expect(await vfsWrite.locator("rect").getAttribute("width")).toBe("1180.0");
+        const shown = (selector: string) => opened.page.locator(selector).evaluateAll((els) => els.map((e) => (e as HTMLElement).offsetHeight > 0));
+        expect(await shown(".kbook-flamegraph-output .kbook-plain")).toEqual([false, false]);
+        expect((await shown(".kbook-bpftrace .kbook-rich")).every(Boolean)).toBe(true);
+        expect((await shown(".kbook-bpftrace .kbook-plain")).some(Boolean)).toBe(false);
+        expect(opened.errors).toEqual([]);
+        expect(opened.requests.filter((url) => url !== pathToFileURL(file).href && !url.startsWith("data:"))).toEqual([]);
+      } finally {
+        await opened.close();
+      }
+    }, 60_000);
+  }
 });

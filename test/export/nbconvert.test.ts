@@ -12,7 +12,8 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { assetPath } from "../../lib/paths.js";
 import { openInChromium } from "./browser.js";
-import { articleNotebook, HOSTILE, hostileNotebook } from "./notebooks.js";
+import { kbookDisplays } from "../frontends/outputs.js";
+import { articleNotebook, code, HOSTILE, hostileNotebook, notebook as nbNotebook } from "./notebooks.js";
 
 /** The documented command line, as an argv. */
 function nbconvertArgv(notebook: string, outputDir: string, config = true): string[] {
@@ -108,4 +109,28 @@ describe("jupyter nbconvert --to html", () => {
     expect(results.true).toBeUndefined();
     expect(results.false).toBeDefined();
   }, 90_000);
+});
+
+describe("kbook's own displays (flame graphs as text/html) through nbconvert with kbook's config", () => {
+  test("the flame graph runs its script beside the <svg>, the stand-ins are hidden, the histograms drawn", async () => {
+    const d = await kbookDisplays();
+    const notebook = join(dir, "displays.ipynb");
+    await writeFile(notebook, JSON.stringify(nbNotebook([code("profile", [d.dd]), code("result", [d.bpftraceReport])])));
+    await execa("/usr/bin/python3", nbconvertArgv(notebook, join(dir, "displays")));
+    const opened = await openInChromium(pathToFileURL(join(dir, "displays", "displays.html")).href);
+    try {
+      const state = await opened.page.evaluate(() => ({
+        ready: [...document.querySelectorAll("svg.kbook-flamegraph")].map((s) => Boolean((s as unknown as { kbookFlameGraph?: object }).kbookFlameGraph)),
+        plain: [...document.querySelectorAll(".kbook-plain")].map((e) => (e as HTMLElement).offsetHeight),
+        rich: [...document.querySelectorAll(".kbook-rich")].map((e) => (e as HTMLElement).offsetHeight),
+      }));
+      expect(state.ready).toEqual([true]);
+      expect(state.plain.length).toBeGreaterThan(1);
+      expect(state.plain.every((h) => h === 0)).toBe(true);
+      expect(state.rich.every((h) => h > 100)).toBe(true);
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  }, 60_000);
 });

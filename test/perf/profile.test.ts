@@ -47,14 +47,22 @@ describe("Profile", () => {
     expect(byTotal.some((r) => r.name === "dd" || r.name === "swapper")).toBe(false);
   });
 
-  it("renders itself and displays in a notebook as SVG with a text summary", () => {
+  it("renders itself and displays in a notebook as inline HTML, an SVG document and a text summary", () => {
     const svg = profile.svg({ title: "dd" });
     expect(svg).toContain("<svg");
     expect(svg).toContain(">dd</text>");
     expect(svg).toContain(">test capture</text>");
     const bundle = profile[Symbol.for("Jupyter.display")]();
-    expect(Object.keys(bundle).sort()).toEqual(["image/svg+xml", "text/plain"]);
+    expect(Object.keys(bundle).sort()).toEqual(["image/svg+xml", "text/html", "text/plain"]);
     expect(bundle["image/svg+xml"]).toMatch(/^<\?xml/);
+    // One rendering: the inline graph is the document's <svg> element, its script moved beside it.
+    const html = bundle["text/html"]!;
+    const id = /<svg [^>]*id="(fg-[a-z0-9]+)"/.exec(bundle["image/svg+xml"]!)![1]!;
+    expect(html).toContain(`id="${id}"`);
+    expect(html).not.toMatch(/<\?xml|<!DOCTYPE|text\/ecmascript|CDATA/);
+    expect(html).toMatch(/<\/svg><\/div><div class="kbook-plain">.*<\/div><script>\/\*/s);
+    expect(html).toContain(`Flame graph: ${profile.samples.toLocaleString("en-US")} samples (cpu-clock)`);
+    expect(html).toContain(`<td>${profile.top(1)[0]!.name}</td>`);
     expect(bundle["text/plain"]).toMatch(/^Profile: [\d,]+ samples \(cpu-clock\), \d+ distinct stacks — test capture/);
     expect(bundle["text/plain"]).toContain(profile.top(1)[0]!.name);
   });
