@@ -15,6 +15,7 @@ import type { OutputRouter } from "./output.js";
 import type { TypeScriptWorker } from "./typescript/client.js";
 import type { Interrupts } from "./interrupt/index.js";
 import type { CellRequest, CellOutcome } from "./executor/cell-executor.js";
+import type { MagicCompletion } from "./magics/completion.js";
 import { History, type HistoryRequest } from "./history.js";
 import { kernelInfo } from "./kernel-info.js";
 import { codePointsToUtf16, utf16ToCodePoints } from "./protocol/cursor.js";
@@ -25,7 +26,8 @@ export interface KernelParts {
   executor: CellExecutor;
   typescript: TypeScriptWorker;
   router: OutputRouter;
-  magicNames: string[];
+  /** Completion inside a cell magic (its name, options, body), undefined for other cells. */
+  completeMagic: (code: string, cursor: number) => Promise<MagicCompletion | undefined>;
   /** Told when cell code runs, so an interrupt may end a cell that holds the main thread. */
   interrupts?: Interrupts;
   /** Called after a shutdown request was answered; ends the process. */
@@ -251,10 +253,11 @@ export class Kernel {
   private async complete(code: string, cursorCodePoints: number): Promise<Record<string, unknown>> {
     const cursor = codePointsToUtf16(code, cursorCodePoints);
     const empty = { status: "ok", matches: [], cursor_start: cursorCodePoints, cursor_end: cursorCodePoints, metadata: {} };
-    const magicPrefix = /^%%([\w-]*)$/.exec(code.slice(0, cursor));
-    if (magicPrefix) {
-      const matches = this.parts.magicNames.filter((n) => n.startsWith(magicPrefix[1]!)).map((n) => `%%${n}`);
-      return { ...empty, matches, cursor_start: 0 };
+    const magic = await this.parts.completeMagic(code, cursor);
+    if (magic) {
+      const start = utf16ToCodePoints(code, magic.start);
+      const end = utf16ToCodePoints(code, magic.end);
+      return { status: "ok", matches: magic.matches, cursor_start: start, cursor_end: end, metadata: {} };
     }
     if (parseMagicCell(code)) return empty;
     const result = await this.parts.typescript.complete(code, cursor);

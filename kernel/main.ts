@@ -14,7 +14,7 @@ import { TypeScriptWorker } from "./typescript/client.js";
 import { ScriptRuntime } from "./executor/runtime.js";
 import { CellExecutor } from "./executor/cell-executor.js";
 import { createCellApi } from "./display/display-api.js";
-import { CurrentVm, defaultMagics } from "./magics/index.js";
+import { completeMagicCell, CurrentVm, defaultMagics } from "./magics/index.js";
 import { Kernel } from "./kernel.js";
 import { Interrupts } from "./interrupt/index.js";
 
@@ -68,7 +68,7 @@ async function main(argv: string[]): Promise<void> {
     executor: new CellExecutor(typescript, runtime, magics, currentVm, api, router),
     typescript,
     router,
-    magicNames: magics.names(),
+    completeMagic: (code, cursor) => completeMagicCell(code, cursor, magics, currentVm.get()),
     interrupts,
     onShutdown: () => stop(0),
     log,

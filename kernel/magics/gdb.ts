@@ -8,6 +8,11 @@ import { VM_OPTION, type Magic } from "./registry.js";
 
 const sessions = new WeakMap<KernelVm, Promise<GdbSessionLike>>();
 
+/** The gdb session %%gdb opened for `vm`, if it did (completion asks it; it never opens one). */
+export function existingGdbSession(vm: KernelVm): Promise<GdbSessionLike> | undefined {
+  return sessions.get(vm);
+}
+
 export const gdbMagic: Magic = {
   name: "gdb",
   summary: "send the cell's lines to the VM's gdb session",

@@ -12,6 +12,7 @@ export function defaultMagics(): MagicRegistry {
   return new MagicRegistry().register(shMagic).register(hostMagic).register(bpftraceMagic).register(perfMagic).register(gdbMagic);
 }
 
+export { completeMagicCell, type MagicCompletion } from "./completion.js";
 export { MagicRegistry, parseMagicCell, tokenizeMagicLine } from "./registry.js";
 export type { Magic, MagicContext, MagicResult } from "./registry.js";
 export { CurrentVm, type KernelVm } from "./current-vm.js";

@@ -61,7 +61,7 @@ export interface MagicInvocation {
 /** `--vm NAME`, for the magics that work in a guest. */
 export const VM_OPTION: MagicOption = { type: "string", description: "the notebook variable holding the VM (default: the current VM)" };
 
-const COMMON_OPTIONS: Record<string, MagicOption> = {
+export const COMMON_OPTIONS: Record<string, MagicOption> = {
   out: { type: "string", description: "also bind the result to this variable" },
 };
 
@@ -79,6 +79,11 @@ export class MagicRegistry {
       throw new UsageError(`Unknown cell magic '%%${name}'.`, { hint: `Known cell magics: ${[...this.magics.keys()].map((n) => `%%${n}`).join(", ")}.` });
     }
     return magic;
+  }
+
+  /** The magic called `name`, or undefined. */
+  find(name: string): Magic | undefined {
+    return this.magics.get(name);
   }
 
   names(): string[] {

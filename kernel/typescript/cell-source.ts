@@ -101,12 +101,38 @@ export type Completeness = { status: "complete" } | { status: "invalid" } | { st
  * makes it invalid.
  */
 export function checkCompleteness(code: string): Completeness {
-  if (/^\s*%%/.test(code) || code.trim() === "") return { status: "complete" };
+  if (/^\s*%%/.test(code)) return magicCompleteness(code);
+  if (code.trim() === "") return { status: "complete" };
   const diagnostics = parseDiagnosticsOf(parseCell(code));
   if (diagnostics.length === 0) return { status: "complete" };
   const end = code.trimEnd().length;
   const atEnd = diagnostics.every((d) => (d.start ?? 0) >= end && isOpenConstruct(d));
   return atEnd ? { status: "incomplete", indent: nextIndent(code) } : { status: "invalid" };
+}
+
+/**
+ * A cell magic's body is free text, so, as in IPython, it ends with an empty line: `%%sh` alone
+ * or `%%sh\nls` wants more, `%%sh\nls\n\n` is done. A %%bpftrace program with a brace still
+ * open wants more whatever its last line.
+ */
+function magicCompleteness(code: string): Completeness {
+  const lines = code.replace(/^\s*\n/, "").split("\n");
+  const last = lines[lines.length - 1]!;
+  const body = lines.slice(1).join("\n");
+  const indent = /^\s*/.exec(lines.length > 1 ? last : "")![0];
+  if (/^%%bpftrace\b/.test(lines[0]!)) {
+    const open = openBraces(body);
+    if (open > 0) return { status: "incomplete", indent: indent || "    ".repeat(open) };
+  }
+  return lines.length > 2 && last.trim() === "" ? { status: "complete" } : { status: "incomplete", indent };
+}
+
+/** Braces opened and not closed, outside strings and comments (a bpftrace program's blocks). */
+function openBraces(text: string): number {
+  let depth = 0;
+  const code = text.replace(/"(?:[^"\\\n]|\\.)*"|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, "");
+  for (const c of code) depth += c === "{" ? 1 : c === "}" ? -1 : 0;
+  return Math.max(0, depth);
 }
 
 function isOpenConstruct(d: TS.Diagnostic): boolean {

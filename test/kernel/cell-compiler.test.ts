@@ -90,13 +90,21 @@ describe("is_complete", () => {
     ["const s = `abc", "incomplete"],
     ["1 +* 2", "invalid"],
     ["let x = );", "invalid"],
-    ["%%sh\nif [ x", "complete"],
+    // Cell magics end with an empty line, as in IPython; a bpftrace block left open wants more.
+    ["%%sh", "incomplete"],
+    ["%%sh\nif [ x", "incomplete"],
+    ["%%sh\nif [ x\n", "complete"],
+    ["%%gdb\nbreak do_sys_openat2\ncontinue\n", "complete"],
+    ["%%bpftrace\nkprobe:vfs_read {\n", "incomplete"],
+    ["%%bpftrace\nkprobe:vfs_read { printf(\"{\"); }\n", "complete"],
+    ["%%bpftrace --duration 2s\nkprobe:vfs_read { @[comm] = count(); }", "incomplete"],
   ])("%j is %s", (code, status) => {
     expect(checkCompleteness(code).status).toBe(status);
   });
 
   test("an incomplete block asks for more indentation", () => {
     expect(checkCompleteness("if (x) {")).toEqual({ status: "incomplete", indent: "  " });
+    expect(checkCompleteness("%%bpftrace\nkprobe:vfs_read {\n")).toEqual({ status: "incomplete", indent: "    " });
   });
 });
 

@@ -98,6 +98,10 @@ describe("guest magics (busybox VM booted by a cell)", () => {
     expect(stdout(outputs)).toMatch(/^\(gdb\) info registers rip\nrip\s+0x[0-9a-f]+/);
     const transcript = await client.execute("_.length");
     expect(transcript.outputs[0]!.content.data).toEqual({ "text/plain": "1" });
+    // With a session open, %%gdb completion is gdb's own `complete`: it knows the registers.
+    const code = "%%gdb\ninfo registers r";
+    const completion = await client.request("complete_request", { code, cursor_pos: code.length });
+    expect(completion.content.matches).toEqual(expect.arrayContaining(["info registers rip", "info registers rax"]));
   });
 });
 
