@@ -13,7 +13,7 @@ type Displays = Awaited<ReturnType<typeof kbookDisplays>>;
 
 /** The outputs of a notebook, in order; the dd profile's output is shown twice. */
 function notebookOutputs(d: Displays): DisplayOutput[] {
-  return [d.dd, d.jit, d.dd, d.stackFlameGraph, d.hostile, d.chart, d.stackTable, d.bpftraceReport, d.probes, d.vm, d.gdbStop, ...d.bpftraceDisplays];
+  return [d.dd, d.jit, d.dd, d.stackFlameGraph, d.hostile, d.chart, d.stackTable, d.bpftraceReport, d.probes, d.vm, d.gdbStop, d.gdbSourceStop, ...d.bpftraceDisplays];
 }
 const count = (d: Displays, has: (o: DisplayOutput) => boolean) => notebookOutputs(d).filter(has).length;
 const isFlameGraph = (o: DisplayOutput) => String(o.data["text/html"] ?? "").includes('class="kbook-flamegraph-output"');
@@ -150,6 +150,22 @@ describe.skipIf(!existsSync(CHROMIUM))("kbook outputs in JupyterLab 4", () => {
     // The chart is drawn: JupyterLab's Vega renderer is safe for untrusted output.
     const charts = count(d, isChart);
     expect(await f.page.locator(`${untrusted} .jp-RenderedVegaLite canvas`).count()).toBe(charts);
+  });
+
+  it("a gdb stop shows its source line and its registers or arguments, trusted and untrusted", async () => {
+    for (const scope of [trusted, untrusted]) {
+      const stops = await f.page.locator(`${scope} .kbook-gdb-stop`).evaluateAll((els) => els.map((e) => (e as HTMLElement).innerText));
+      expect(stops, scope).toHaveLength(2);
+      expect(stops[0]).toMatch(/stopped in do_sys_openat2 at 0xffffffff81363fa0/);
+      expect(stops[0]).toMatch(/\$rsi\s+0x7fffc800efda/);
+      expect(stops[0]).toContain("__x64_sys_openat");
+      expect(stops[1]).toContain("target.c:10");
+      expect(stops[1]).toContain("int c = a + b;");
+      expect(stops[1]).toMatch(/a\s+3\n?.*b\s+4/s);
+      expect(stops[1]).not.toMatch(MARKUP_AS_TEXT);
+    }
+    // The current line is marked.
+    expect(await f.page.locator(`${trusted} .kbook-gdb-stop mark`).first().innerText()).toContain("int c = a + b;");
   });
 
   it("untrusted: no script ran, and the page logged no errors", async () => {

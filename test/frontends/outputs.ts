@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { parseBpftraceOutput, ProbeList } from "../../lib/bpftrace/index.js";
 import { parseMiLine, type MiTuple } from "../../lib/gdb/mi.js";
 import { parseStack, parseStopRecord, withStopDisplay } from "../../lib/gdb/stop.js";
+import { readSourceExcerpt } from "../../lib/gdb/source.js";
 import { collapsePerfScript } from "../../lib/perf/collapse-input.js";
 import { Profile } from "../../lib/perf/profile.js";
 import { JUPYTER_DISPLAY, isDisplayable } from "../../lib/viz/mime.js";
@@ -38,6 +39,32 @@ function gdbStop(): unknown {
   const stop = parseMiLine(lines[at]!) as { results: MiTuple };
   const stack = parseMiLine(lines[at + 1]!) as { results: MiTuple };
   return withStopDisplay({ ...parseStopRecord(stop.results), backtrace: parseStack(stack.results.stack), registerArgs: [{ register: "rsi", value: 0x7fffc800efdan }] });
+}
+
+/** A source-level stop (with DWARF, the source at hand): in add() of the gdb tests' target.c. */
+async function gdbSourceStop(): Promise<unknown> {
+  const fullname = join(GDB, "target.c");
+  const source = await readSourceExcerpt(fullname, "target.c", 10, 2);
+  return withStopDisplay({
+    reason: "breakpoint-hit",
+    breakpoint: 1,
+    function: "add",
+    address: 0x401136n,
+    file: "target.c",
+    fullname,
+    line: 10,
+    args: [
+      { name: "a", value: "3" },
+      { name: "b", value: "4" },
+    ],
+    source,
+    backtrace: [
+      { level: 0, address: 0x401136n, function: "add", file: "target.c", line: 10, args: [{ name: "a", value: "3" }, { name: "b", value: "4" }] },
+      { level: 1, address: 0x401187n, function: "greet", file: "target.c", line: 16, args: [] },
+      { level: 2, address: 0x4011c9n, function: "main", file: "target.c", line: 22, args: [] },
+    ],
+    raw: {},
+  } as Parameters<typeof withStopDisplay>[0]);
 }
 
 export async function kbookDisplays() {
@@ -75,5 +102,6 @@ export async function kbookDisplays() {
     probes: show(probes),
     vm: displayOutput(vm),
     gdbStop: show(gdbStop()),
+    gdbSourceStop: show(await gdbSourceStop()),
   };
 }
