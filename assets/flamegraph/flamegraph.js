@@ -177,12 +177,46 @@
       clearSearch();
       return;
     }
-    var answer = window.prompt(
-      "Search frames (regular expression, e.g. ^ext4_)" + (ignoreCase ? ", ignoring case" : "") +
-        "\nCtrl-I toggles case sensitivity.",
-      ""
-    );
+    var asked = Date.now();
+    var answer = null;
+    try {
+      answer = window.prompt(
+        "Search frames (regular expression, e.g. ^ext4_)" + (ignoreCase ? ", ignoring case" : "") +
+          "\nCtrl-I toggles case sensitivity.",
+        ""
+      );
+    } catch (e) {
+      answer = null;
+    }
     if (answer) search(answer);
+    // A sandboxed page (VS Code's notebook outputs) ignores prompt(): null at once, no dialog seen.
+    else if (answer === null && Date.now() - asked < 30) searchField();
+  }
+
+  // Where prompt() is not allowed: a search field above the graph, when the graph is in an HTML page.
+  function searchField() {
+    var parent = root.parentNode;
+    if (!parent || doc.documentElement === root || !doc.createElementNS) return;
+    var field = parent.querySelector && parent.querySelector("input.kbook-flamegraph-search");
+    if (!field) {
+      field = doc.createElementNS("http://www.w3.org/1999/xhtml", "input");
+      field.setAttribute("type", "search");
+      field.setAttribute("class", "kbook-flamegraph-search");
+      field.setAttribute("placeholder", "Search frames (regular expression), Enter to search, Esc to clear");
+      field.setAttribute("style", "display:block;width:30em;max-width:100%;margin:2px 0");
+      field.addEventListener("keydown", function (e) {
+        if (e.key === "Enter") {
+          if (field.value) search(field.value);
+          else clearSearch();
+        } else if (e.key === "Escape") {
+          clearSearch();
+          field.parentNode.removeChild(field);
+        }
+        e.stopPropagation();
+      });
+      parent.insertBefore(field, root);
+    }
+    field.focus();
   }
 
   function toggleCase() {

@@ -63,6 +63,30 @@ describe.skipIf(!existsSync(CHROMIUM))("kbook outputs in VS Code's notebook rend
     expect(Number(/[\d.]+/.exec(states[1]!.matched)![0])).toBeGreaterThan(50);
   });
 
+  it("where the sandbox ignores prompt() (VS Code's webview has no allow-modals), Search opens a field above the graph", async () => {
+    // A sandboxed frame's prompt() shows nothing and returns null at once: the same, here.
+    await f.page.evaluate(() => {
+      (window as unknown as { realPrompt: typeof window.prompt }).realPrompt = window.prompt;
+      window.prompt = () => null;
+    });
+    const graph = f.page.locator(`${at} svg.kbook-flamegraph`).nth(2);
+    await graph.locator(".fg-search").click();
+    const field = f.page.locator(`${at} input.kbook-flamegraph-search`);
+    expect(await field.count()).toBe(1);
+    await field.fill("tick");
+    await field.press("Enter");
+    const states = await flameGraphStates(f.page, at);
+    expect(states[2]!.matched).toMatch(/^Matched: \d+(\.\d)?%$/);
+    expect(Number(/[\d.]+/.exec(states[2]!.matched)![0])).toBeGreaterThan(0);
+    expect(states[0]!.matched).toBe("Matched: 0.0% (no frame)"); // the first graph's own search, untouched
+    await field.press("Escape");
+    expect(await field.count()).toBe(0);
+    expect((await flameGraphStates(f.page, at))[2]!.matched).toBe("");
+    await f.page.evaluate(() => {
+      window.prompt = (window as unknown as { realPrompt: typeof window.prompt }).realPrompt;
+    });
+  });
+
   it("filters the probe list as you type, and logs no errors", async () => {
     const list = f.page.locator(`${at} .kbook-searchable`);
     await list.locator("input").fill("vfs_read");
