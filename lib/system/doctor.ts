@@ -37,10 +37,14 @@ export const DEPENDENCIES: Dependency[] = [
   { name: "perf", aptPackage: "linux-perf", probe: ["perf", "--version"], versionPattern: /perf version (\S+)/, neededFor: "perf on the host and perf.data input" },
   {
     name: "Jupyter",
-    aptPackage: "jupyter-notebook python3-nbclient jupyter-nbconvert python3-jupyter-kernel-test python3-ipykernel",
-    probe: [JUPYTER_PYTHON, "-c", "import nbclient, nbconvert, notebook, jupyter_kernel_test; print('nbclient', nbclient.__version__, 'nbconvert', nbconvert.__version__, 'notebook', notebook.__version__)"],
+    aptPackage: "jupyter-notebook python3-jupyter-server python3-nbclient jupyter-nbconvert python3-jupyter-kernel-test python3-ipykernel",
+    probe: [
+      JUPYTER_PYTHON,
+      "-c",
+      "import nbclient, nbconvert, notebook, jupyter_server, jupyter_kernel_test; print('nbclient', nbclient.__version__, 'nbconvert', nbconvert.__version__, 'notebook', notebook.__version__, 'jupyter_server', jupyter_server.__version__)",
+    ],
     versionPattern: /(nbclient .*)/,
-    neededFor: "notebooks (kbook run, export via nbconvert, kernel tests)",
+    neededFor: "notebooks (kbook run, export via nbconvert, kernel and front-end tests)",
   },
   // Building your own kernel (kbook linux build): Debian's source and the kernel's build tools.
   { name: "linux-source-6.1", aptPackage: "linux-source-6.1", probe: ["dpkg-query", "-W", "-f", "${Version}\n", "linux-source-6.1"], versionPattern: /^(\d\S*)/, neededFor: "kbook linux build (the default kernel source)" },
