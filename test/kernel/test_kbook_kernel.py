@@ -23,8 +23,10 @@ class KbookKernelTests(jupyter_kernel_test.KernelTests):
         {"text": "const someLongName = 1;\nsomeLong", "matches": {"someLongName"}},
     ]
 
-    complete_code_samples = ["1 + 1", "const x = 1;", "function f() { return 1; }", "%%host\necho {"]
-    incomplete_code_samples = ["function f() {", "const a = [1, 2,", "if (true) {\n  console.log(1);", "const s = `abc"]
+    # A cell magic ends with an empty line, as in IPython (its body is not TypeScript: a shell's
+    # brace is no block); an open brace in a bpftrace program wants more.
+    complete_code_samples = ["1 + 1", "const x = 1;", "function f() { return 1; }", "%%host\necho {\n"]
+    incomplete_code_samples = ["function f() {", "const a = [1, 2,", "if (true) {\n  console.log(1);", "const s = `abc", "%%host", "%%bpftrace\nkprobe:vfs_read {\n"]
     invalid_code_samples = ["1 +* 2", "const = 5", "let x = );"]
 
     code_page_something = "Math.max?"
