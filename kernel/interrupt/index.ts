@@ -4,7 +4,7 @@
  * request ends in, whichever way it came.
  */
 import { Worker } from "node:worker_threads";
-import { answerInterrupt, CELL_RUNNING, createInterruptState, TERMINATIONS } from "./state.js";
+import { answerInterrupt, CELL_RUNNING, createInterruptState } from "./state.js";
 
 export class Interrupts {
   readonly state = createInterruptState();
@@ -26,11 +26,6 @@ export class Interrupts {
 
   cellEnded(): void {
     Atomics.store(this.state, CELL_RUNNING, 0);
-  }
-
-  /** How many times a busy cell had to be terminated. */
-  get terminations(): number {
-    return Atomics.load(this.state, TERMINATIONS);
   }
 
   /**

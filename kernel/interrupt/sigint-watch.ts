@@ -12,7 +12,7 @@
 import { Session } from "node:inspector";
 import { createContext, Script } from "node:vm";
 import { parentPort, workerData } from "node:worker_threads";
-import { ANSWER_GRACE_MS, ANSWERED, CELL_RUNNING, REQUESTED, TERMINATIONS } from "./state.js";
+import { ANSWER_GRACE_MS, ANSWERED, CELL_RUNNING, REQUESTED } from "./state.js";
 
 const state = (workerData as { state: Int32Array }).state;
 const session = new Session();
@@ -42,8 +42,5 @@ for (;;) {
   for (let answered = Atomics.load(state, ANSWERED); answered < request && Date.now() < deadline; answered = Atomics.load(state, ANSWERED)) {
     guardedWait(state, ANSWERED, answered, Math.max(1, deadline - Date.now())); // a second Ctrl-C meanwhile is the same interrupt
   }
-  if (Atomics.load(state, ANSWERED) < request && Atomics.load(state, CELL_RUNNING) === 1) {
-    session.post("Runtime.terminateExecution");
-    Atomics.add(state, TERMINATIONS, 1);
-  }
+  if (Atomics.load(state, ANSWERED) < request && Atomics.load(state, CELL_RUNNING) === 1) session.post("Runtime.terminateExecution");
 }

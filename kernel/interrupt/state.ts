@@ -23,8 +23,7 @@ export const REQUESTED = 0;
 export const ANSWERED = 1;
 /** 1 while a cell (or user expression) runs, set by the main thread. */
 export const CELL_RUNNING = 2;
-export const TERMINATIONS = 3;
-const SLOTS = 4;
+const SLOTS = 3;
 
 /** How long a free main thread takes, at most, to answer: beyond it, it is stuck. */
 export const ANSWER_GRACE_MS = 250;
@@ -33,24 +32,18 @@ export function createInterruptState(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT));
 }
 
-export type InterruptOutcome = "answered" | "terminated" | "idle";
-
 /**
- * Worker side: asks the main thread to interrupt (`tell` posts the request number to it) and
+ * Worker side (the control thread): asks the main thread to interrupt (`tell` posts the request number to it) and
  * terminates its JavaScript when it does not answer in time while a cell runs.
  */
-export async function interruptMainThread(state: Int32Array, tell: (request: number, at: number) => void): Promise<InterruptOutcome> {
+export async function interruptMainThread(state: Int32Array, tell: (request: number, at: number) => void): Promise<void> {
   const request = Atomics.add(state, REQUESTED, 1) + 1;
   tell(request, Date.now());
   // Polled with a timer, not Atomics.waitAsync: a pending waitAsync does not keep a worker's
-  // event loop alive, so the SIGINT watch would exit in the middle of its wait.
+  // event loop alive. (The SIGINT watch runs this procedure synchronously, see sigint-watch.ts.)
   const deadline = Date.now() + ANSWER_GRACE_MS;
   while (Atomics.load(state, ANSWERED) < request && Date.now() < deadline) await sleep(5);
-  if (Atomics.load(state, ANSWERED) >= request) return "answered";
-  if (Atomics.load(state, CELL_RUNNING) !== 1) return "idle";
-  await terminateMainThread();
-  Atomics.add(state, TERMINATIONS, 1);
-  return "terminated";
+  if (Atomics.load(state, ANSWERED) < request && Atomics.load(state, CELL_RUNNING) === 1) await terminateMainThread();
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,7 +8,7 @@ import { BPFTRACE_BUILTINS, BPFTRACE_FUNCTIONS, BPFTRACE_PROBE_TYPES } from "../
 import { GDB_COMMANDS } from "../../lib/gdb/commands.js";
 import type { KernelVm } from "./current-vm.js";
 import { existingGdbSession } from "./gdb.js";
-import { COMMON_OPTIONS, type MagicRegistry } from "./registry.js";
+import { COMMON_OPTIONS, parseMagicCell, type MagicRegistry } from "./registry.js";
 
 /** Matches replace code[start, end) (UTF-16 offsets). */
 export interface MagicCompletion {
@@ -38,7 +38,7 @@ export async function completeMagicCell(code: string, cursor: number, registry: 
     return { matches: names.filter((n) => n.startsWith(option[1]!)), start: cursor - option[1]!.length, end: cursor };
   }
 
-  const magic = registry.find(/^%%([\w-]+)/.exec(code.slice(lead))?.[1] ?? "");
+  const magic = registry.find(parseMagicCell(code)?.name ?? "");
   const lineStart = code.lastIndexOf("\n", cursor - 1) + 1;
   const line = code.slice(lineStart, cursor);
   if (magic?.name === "bpftrace") return completeBpftrace(line, cursor);

@@ -86,9 +86,9 @@ export class KernelChannels {
   }
 
   listen(handler: MessageHandler): void {
-    void this.receiveLoop(this.shell, "shell", handler);
-    void this.receiveLoop(this.control, "control", handler);
-    void this.receiveInputReplies();
+    void this.receiveLoop(this.shell, "shell", (message) => handler(message, "shell"));
+    void this.receiveLoop(this.control, "control", (message) => handler(message, "control"));
+    void this.receiveLoop(this.stdin, "stdin", (message) => this.answerInput(message));
   }
 
   private readonly inputWaiters = new Map<string, (value: string) => void>();
@@ -116,29 +116,16 @@ export class KernelChannels {
     return answer;
   }
 
-  private async receiveInputReplies(): Promise<void> {
-    try {
-      for await (const frames of this.stdin) {
-        let message: JupyterMessage;
-        try {
-          message = decodeMessage(frames, this.signer);
-        } catch (error) {
-          this.log(`kbook kernel: ignoring stdin message: ${error instanceof WireError ? error.message : String(error)}`);
-          continue;
-        }
-        if (message.header.msg_type !== "input_reply") continue;
-        // JupyterLab names the input_request as the reply's parent; jupyter_client (and so
-        // nbclient and the console) sends no parent at all and means the oldest open request.
-        const parentId = String(message.parent_header.msg_id ?? "");
-        const id = this.inputWaiters.has(parentId) ? parentId : this.inputWaiters.keys().next().value;
-        const waiter = id === undefined ? undefined : this.inputWaiters.get(id);
-        if (!waiter || id === undefined) continue;
-        this.inputWaiters.delete(id);
-        waiter(String(message.content.value ?? ""));
-      }
-    } catch (error) {
-      if (!this.closed) this.log(`kbook kernel: stdin socket failed: ${String(error)}`);
-    }
+  private answerInput(message: JupyterMessage): void {
+    if (message.header.msg_type !== "input_reply") return;
+    // JupyterLab names the input_request as the reply's parent; jupyter_client (and so nbclient
+    // and the console) sends no parent at all and means the oldest open request.
+    const parentId = String(message.parent_header.msg_id ?? "");
+    const id = this.inputWaiters.has(parentId) ? parentId : this.inputWaiters.keys().next().value;
+    const waiter = id === undefined ? undefined : this.inputWaiters.get(id);
+    if (!waiter || id === undefined) return;
+    this.inputWaiters.delete(id);
+    waiter(String(message.content.value ?? ""));
   }
 
   /** Sends a reply to `request` on the channel it came from. */
@@ -181,7 +168,7 @@ export class KernelChannels {
       .catch((error: unknown) => this.log(`kbook kernel: sending ${message.header.msg_type} failed: ${String(error)}`));
   }
 
-  private async receiveLoop(socket: FrameSocket, channel: RequestChannel, handler: MessageHandler): Promise<void> {
+  private async receiveLoop(socket: FrameSocket, channel: RequestChannel | "stdin", handler: (message: JupyterMessage) => void): Promise<void> {
     try {
       for await (const frames of socket) {
         let message: JupyterMessage;
@@ -192,7 +179,7 @@ export class KernelChannels {
           this.log(`kbook kernel: ignoring ${channel} message: ${error instanceof WireError ? error.message : String(error)}`);
           continue;
         }
-        handler(message, channel);
+        handler(message);
       }
     } catch (error) {
       if (!this.closed) this.log(`kbook kernel: ${channel} socket failed: ${String(error)}`);

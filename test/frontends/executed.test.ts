@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { joinText } from "../../lib/export/notebook.js";
 import { packageRoot } from "../../lib/paths.js";
 import { capturePath } from "../perf/captures.js";
 import { CHROMIUM, flameFrame, flameGraphStates, MARKUP_AS_TEXT, openFrontends, visibleText, type Frontends } from "./harness.js";
@@ -50,7 +51,7 @@ interface SavedOutput {
  * lines a saved text output is split into become one string again before JupyterLab sees it.
  */
 function rejoinLines(output: SavedOutput): SavedOutput {
-  const data = Object.fromEntries(Object.entries(output.data ?? {}).map(([type, value]) => [type, !type.endsWith("json") && Array.isArray(value) ? value.join("") : value]));
+  const data = Object.fromEntries(Object.entries(output.data ?? {}).map(([type, value]) => [type, type.endsWith("json") ? value : joinText(value)]));
   return { ...output, data };
 }
 
