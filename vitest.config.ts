@@ -1,5 +1,6 @@
 import { defineConfig } from "vitest/config";
 import { resolve } from "node:path";
+import KernelLastSequencer from "./test/support/sequencer.js";
 
 // Integration tests boot real QEMU guests under TCG on a 2-core machine: they are slow and
 // must not run in parallel with each other, so files run one at a time. They build their images
@@ -13,5 +14,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 900_000,
     env: { KBOOK_CACHE: cache },
+    // The files that need the learn kernel run last, its cold build started as the run begins.
+    sequence: { sequencer: KernelLastSequencer },
   },
 });

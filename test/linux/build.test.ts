@@ -119,7 +119,9 @@ describe("the learn kernel", () => {
     await testImage("debian");
     build = await testLinux();
     source = await resolveLinuxSource(undefined, new ProgressReporter());
-  });
+    // A cold build (or the rest of the one the sequencer started in the background) takes up to
+    // about 15 minutes on two cores; 30 leaves room for a slower machine.
+  }, 1_800_000);
 
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
